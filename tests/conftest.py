@@ -1,0 +1,5 @@
+"""Fixtures for every suite. Servers (moto, the PagerDuty simulator) start on free ports and stop after."""
+
+from __future__ import annotations
+
+pytest_plugins = ["pdutils.testing.aws"]
