@@ -57,7 +57,7 @@ def get_secret_json(reference: str, *, max_age: int = 300) -> Any:
 
 def clear_cache() -> None:
     """Forget cached values (tests, and after a rotation is known to have happened)."""
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves this one unannotated
 
 
 def _classify(reference: str, exc: Exception) -> ConfigurationError | DependencyError:
