@@ -1,0 +1,114 @@
+"""Counters and timings as CloudWatch EMF, on top of the shared Powertools ``metrics``.
+
+Metrics without extra dimensions join the invocation's document (the shared ``metrics`` object, flushed by the
+handler's ``@metrics.log_metrics``). Metrics with their own dimensions cannot share that document, whose
+dimensions apply to every metric in it, so they are written at once as a separate document through
+Powertools ``EphemeralMetrics``, carrying the service and default dimensions of the shared object.
+
+EMF limits are respected: Powertools flushes a document when it reaches 100 metrics, and a document never gets
+more than 29 dimensions (the last ones given are dropped, with a warning). A metric that cannot be recorded is
+logged and dropped: metrics never fail the call they measure.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, MetricValueError, SchemaValidationError
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.exceptions import (
+    MetricNameError,
+    MetricResolutionError,
+    MetricUnitError,
+)
+
+from pagerduty_utils.observability import logger, metrics
+
+MAX_DIMENSIONS = 29
+DEFAULT_NAMESPACE = "PagerDutyUtils"
+
+_METRIC_ERRORS = (MetricNameError, MetricValueError, MetricUnitError, MetricResolutionError, SchemaValidationError)
+
+
+class MetricsCollector:
+    """``count``, ``timing`` and ``api_call`` metrics; dimensions are keyword arguments with string values."""
+
+    def __init__(self, shared: Metrics | None = None, *, namespace: str | None = None) -> None:
+        self._shared = shared or metrics
+        self._namespace = namespace
+
+    @property
+    def namespace(self) -> str:
+        """The explicit namespace, else the shared object's, else POWERTOOLS_METRICS_NAMESPACE, else a default."""
+        return (
+            self._namespace
+            or self._shared.provider.namespace
+            or os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+            or DEFAULT_NAMESPACE
+        )
+
+    def count(self, name: str, value: float = 1, **dimensions: str) -> None:
+        self.record({name: (MetricUnit.Count, value)}, dimensions)
+
+    def timing(self, name: str, milliseconds: float, **dimensions: str) -> None:
+        self.record({name: (MetricUnit.Milliseconds, milliseconds)}, dimensions)
+
+    def api_call(self, operation: str, status_code: int | None, latency_ms: float, retries: int) -> None:
+        """One call to PagerDuty: how many, how long, how many retries, per operation and status class.
+
+        ``status_code`` is None when no HTTP answer came back (timeout, dropped connection); the exact status
+        goes into the document as metadata (searchable in Logs Insights) rather than as a dimension, to keep
+        the number of metric streams small.
+        """
+        status_class = "network_error" if status_code is None else f"{status_code // 100}xx"
+        self.record(
+            {
+                "PagerDutyApiCall": (MetricUnit.Count, 1),
+                "PagerDutyApiLatency": (MetricUnit.Milliseconds, latency_ms),
+                "PagerDutyApiRetries": (MetricUnit.Count, retries),
+            },
+            {"Operation": operation, "StatusClass": status_class},
+            metadata={"status_code": status_code},
+        )
+
+    def record(
+        self,
+        values: dict[str, tuple[MetricUnit, float]],
+        dimensions: dict[str, str],
+        *,
+        metadata: dict[str, object] | None = None,
+    ) -> None:
+        """Record several metrics sharing ``dimensions`` (an empty mapping: the invocation's document)."""
+        try:
+            if dimensions:
+                self._write_document(values, dimensions, metadata or {})
+            else:
+                for name, (unit, value) in values.items():
+                    self._shared.add_metric(name=name, unit=unit, value=value)
+        except _METRIC_ERRORS as exc:
+            logger.warning("metric dropped", extra={"metrics": sorted(values), "reason": str(exc)})
+
+    def _write_document(
+        self,
+        values: dict[str, tuple[MetricUnit, float]],
+        dimensions: dict[str, str],
+        metadata: dict[str, object],
+    ) -> None:
+        service = self._shared.provider.service
+        document = EphemeralMetrics(namespace=self.namespace, service=service)
+        all_dimensions = {**({"service": service} if service else {}), **self._shared.provider.default_dimensions}
+        all_dimensions.update(dimensions)
+        if len(all_dimensions) > MAX_DIMENSIONS:
+            names = list(all_dimensions)
+            logger.warning("too many metric dimensions", extra={"dropped_dimensions": names[MAX_DIMENSIONS:]})
+            all_dimensions = {name: all_dimensions[name] for name in names[:MAX_DIMENSIONS]}
+        for name, value in all_dimensions.items():
+            document.add_dimension(name=name, value=str(value))
+        for key, value in metadata.items():
+            document.add_metadata(key=key, value=value)
+        for name, (unit, value) in values.items():
+            document.add_metric(name=name, unit=unit, value=value)
+        document.flush_metrics()
+
+
+metrics_collector = MetricsCollector()
