@@ -1,0 +1,146 @@
+"""The delivery ledger: per (routing key, dedup key), the newest event PagerDuty has accepted.
+
+One item per alert key (``alert#<routing key fingerprint>#<dedup key>``) holds the event's ``sequence``
+(occurred_at in epoch microseconds), a hash of the event and its action. It is both guards at once:
+
+- duplicate guard: a redelivered record maps to the same (sequence, hash) and is not sent again;
+- stale guard: an event older than the newest delivered is not sent, so a late trigger can never re-open what
+  a newer resolve closed.
+
+Cost: one BatchGetItem (up to 100 keys) for a whole batch before sending, and one conditional UpdateItem per
+dedup key after PagerDuty accepted ("only if newer than stored"): the condition keeps the item monotonic
+under any number of concurrent forwarders.
+
+Delivery is at-least-once: if the process dies between PagerDuty's 202 and the ledger write, the record comes
+back and is sent again. That resend is harmless: PagerDuty folds a trigger into the open alert with the same
+dedup key and a repeated resolve is a no-op.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pagerduty_utils.exceptions import DependencyError
+from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, KeyPrefix, state_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+_BATCH_GET_LIMIT = 100
+_MAX_UNPROCESSED_ROUNDS = 5
+
+
+@dataclass(frozen=True, order=True)
+class LedgerEntry:
+    """What the ledger knows of one delivered event. Ordered by ``sequence`` first."""
+
+    sequence: int
+    event_hash: str
+    action: str
+
+    def supersedes(self, stored: LedgerEntry | None) -> bool:
+        """True when this event must still be sent: nothing stored, or newer, or same time but different."""
+        if stored is None:
+            return True
+        if self.sequence != stored.sequence:
+            return self.sequence > stored.sequence
+        return self.event_hash != stored.event_hash
+
+
+class DeliveryLedger:
+    """Reads the newest delivered entries for a batch; records a delivery if it is still the newest."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        retention_seconds: int,
+        client: DynamoDBClient,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._table = table_name
+        self._retention = retention_seconds
+        self._client = client
+        self._clock = clock
+
+    def latest(self, alert_keys: Iterable[str]) -> dict[str, LedgerEntry]:
+        """Newest delivered entry per alert key (strongly consistent); absent or expired keys are left out."""
+        wanted = sorted(set(alert_keys))
+        found: dict[str, LedgerEntry] = {}
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            chunk = wanted[start : start + _BATCH_GET_LIMIT]
+            for item in self._batch_get([state_key(KeyPrefix.ALERT, key) for key in chunk]):
+                entry = self._live_entry(item)
+                if entry is not None:
+                    found[item[KEY_ATTRIBUTE]["S"].removeprefix(f"{KeyPrefix.ALERT.value}#")] = entry
+        return found
+
+    def record(self, alert_key: str, entry: LedgerEntry) -> LedgerEntry | None:
+        """Store ``entry`` if it supersedes the stored one. Returns None, or the newer entry that won instead."""
+        now = int(self._clock())
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={KEY_ATTRIBUTE: {"S": state_key(KeyPrefix.ALERT, alert_key)}},
+                UpdateExpression="SET #seq = :seq, #hash = :hash, #action = :action, #exp = :exp",
+                ConditionExpression=(
+                    "attribute_not_exists(#seq) OR #exp < :now OR #seq < :seq OR (#seq = :seq AND #hash <> :hash)"
+                ),
+                ExpressionAttributeNames={
+                    "#seq": "sequence",
+                    "#hash": "event_hash",
+                    "#action": "action",
+                    "#exp": EXPIRY_ATTRIBUTE,
+                },
+                ExpressionAttributeValues={
+                    ":seq": {"N": str(entry.sequence)},
+                    ":hash": {"S": entry.event_hash},
+                    ":action": {"S": entry.action},
+                    ":exp": {"N": str(now + self._retention)},
+                    ":now": {"N": str(now)},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") == "ConditionalCheckFailedException":
+                stored: dict[str, Any] = exc.response.get("Item", {})  # type: ignore[assignment]
+                return _entry(stored) if stored else None
+            raise DependencyError(f"delivery ledger write failed: {error.get('Code', 'error')}") from exc
+        except BotoCoreError as exc:
+            raise DependencyError(f"delivery ledger write failed: {type(exc).__name__}") from exc
+        return None
+
+    def _batch_get(self, keys: list[str]) -> list[Mapping[str, Any]]:
+        request: dict[str, Any] = {
+            self._table: {"Keys": [{KEY_ATTRIBUTE: {"S": key}} for key in keys], "ConsistentRead": True}
+        }
+        items: list[Mapping[str, Any]] = []
+        try:
+            for _ in range(_MAX_UNPROCESSED_ROUNDS):
+                response = self._client.batch_get_item(RequestItems=request)
+                items.extend(response.get("Responses", {}).get(self._table, []))
+                request = dict(response.get("UnprocessedKeys") or {})
+                if not request:
+                    return items
+        except (ClientError, BotoCoreError) as exc:
+            raise DependencyError(f"delivery ledger read failed: {type(exc).__name__}") from exc
+        raise DependencyError("delivery ledger read throttled: keys left unprocessed")
+
+    def _live_entry(self, item: Mapping[str, Any]) -> LedgerEntry | None:
+        """DynamoDB deletes expired items late: an expired entry counts as absent."""
+        expiry = item.get(EXPIRY_ATTRIBUTE)
+        if expiry is not None and int(expiry["N"]) < self._clock():
+            return None
+        return _entry(item)
+
+
+def _entry(item: Mapping[str, Any]) -> LedgerEntry:
+    return LedgerEntry(
+        sequence=int(item["sequence"]["N"]), event_hash=item["event_hash"]["S"], action=item["action"]["S"]
+    )

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+
+from pagerduty_utils.delivery_ledger import DeliveryLedger, LedgerEntry
+from pdutils.testing.forwarder import StateTable
+
+RETENTION = 3600
+NOW = 1_800_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ledger(in_process_state_table: StateTable, clock: Clock) -> DeliveryLedger:
+    return DeliveryLedger(
+        in_process_state_table.name, retention_seconds=RETENTION, client=in_process_state_table.client, clock=clock
+    )
+
+
+TRIGGER = LedgerEntry(sequence=100, event_hash="h-trigger", action="trigger")
+RESOLVE = LedgerEntry(sequence=200, event_hash="h-resolve", action="resolve")
+
+
+@pytest.mark.parametrize(
+    ("candidate", "stored", "expected"),
+    [
+        (TRIGGER, None, True),
+        (RESOLVE, TRIGGER, True),
+        (TRIGGER, RESOLVE, False),
+        (TRIGGER, TRIGGER, False),
+        (LedgerEntry(100, "other", "trigger"), TRIGGER, True),
+    ],
+    ids=["first", "newer", "stale", "duplicate", "same-time-different-event"],
+)
+def test_supersedes(candidate: LedgerEntry, stored: LedgerEntry | None, expected: bool) -> None:
+    assert candidate.supersedes(stored) is expected
+
+
+def test_latest_reads_only_delivered_keys(ledger: DeliveryLedger) -> None:
+    assert ledger.record("rk#alarm-1", TRIGGER) is None
+    assert ledger.latest(["rk#alarm-1", "rk#alarm-2"]) == {"rk#alarm-1": TRIGGER}
+
+
+def test_latest_reads_more_keys_than_one_batch_get(ledger: DeliveryLedger) -> None:
+    keys = [f"rk#alarm-{index}" for index in range(130)]
+    for key in keys[::10]:
+        ledger.record(key, TRIGGER)
+    assert set(ledger.latest(keys)) == set(keys[::10])
+
+
+def test_record_only_moves_forward(ledger: DeliveryLedger) -> None:
+    assert ledger.record("rk#alarm-1", RESOLVE) is None
+    assert ledger.record("rk#alarm-1", TRIGGER) == RESOLVE
+    assert ledger.latest(["rk#alarm-1"]) == {"rk#alarm-1": RESOLVE}
+
+
+def test_recording_the_same_event_twice_reports_it_stored(ledger: DeliveryLedger) -> None:
+    assert ledger.record("rk#alarm-1", TRIGGER) is None
+    assert ledger.record("rk#alarm-1", TRIGGER) == TRIGGER
+
+
+def test_expired_entry_counts_as_absent_even_before_ttl_deletes_it(ledger: DeliveryLedger, clock: Clock) -> None:
+    ledger.record("rk#alarm-1", RESOLVE)
+    clock.now += RETENTION + 1
+    assert ledger.latest(["rk#alarm-1"]) == {}
+    assert ledger.record("rk#alarm-1", TRIGGER) is None
