@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["pdutils.testing.aws", "pdutils.testing.forwarder"]
+pytest_plugins = ["pdutils.testing.aws", "pdutils.testing.forwarder", "pdutils.testing.simulator"]

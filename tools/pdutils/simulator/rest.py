@@ -1,0 +1,228 @@
+"""The REST API v2 endpoints the project uses: incidents (create, get, update, list, notes), services,
+abilities and users/me, with PagerDuty's ``From`` rule and classic offset pagination.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pdutils.simulator.incidents import SIMULATED_USER_EMAIL, SIMULATED_USER_ID, IncidentLifecycle, user_reference
+from pdutils.simulator.replies import APIError, Reply
+from pdutils.simulator.state import OPEN_STATUSES, WEB_HOST, Incident, SimulatorState
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+MAX_OFFSET_WINDOW = 10_000
+ABILITIES = ("sso", "advanced_reports", "teams", "urgencies", "read_only_users", "event_rules", "response_operations")
+WRITABLE_STATUSES = frozenset({"acknowledged", "resolved"})
+
+
+@dataclass(frozen=True)
+class RestRequest:
+    method: str
+    path: str
+    query: Mapping[str, Sequence[str]]
+    headers: Mapping[str, str]
+    body: Any
+
+    def first(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def integer(self, name: str, default: int) -> int:
+        raw = self.first(name)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise APIError(400, [f"{name} must be an integer"]) from None
+
+    def from_email(self) -> str:
+        """The ``From`` header PagerDuty requires on incident writes (400 without it)."""
+        sender = self.headers.get("from", "").strip()
+        if not sender:
+            raise APIError(400, ['You must specify a user\'s email address in the "From" header.'])
+        return sender
+
+
+def paginate(items: Sequence[dict[str, Any]], request: RestRequest, collection: str) -> dict[str, Any]:
+    """Classic offset pagination: ``limit``/``offset``/``more``/``total``, capped at offset+limit 10,000."""
+    limit = request.integer("limit", DEFAULT_PAGE_SIZE)
+    offset = request.integer("offset", 0)
+    if limit < 1 or offset < 0:
+        raise APIError(400, ["limit must be positive and offset must not be negative"])
+    limit = min(limit, MAX_PAGE_SIZE)
+    if offset + limit > MAX_OFFSET_WINDOW:
+        raise APIError(400, [f"Offset must be less than {MAX_OFFSET_WINDOW} (offset + limit > {MAX_OFFSET_WINDOW})"])
+    page = list(items[offset : offset + limit])
+    with_total = request.first("total") == "true"
+    return {
+        collection: page,
+        "limit": limit,
+        "offset": offset,
+        "more": offset + len(page) < len(items),
+        "total": len(items) if with_total else None,
+    }
+
+
+Handler = Callable[[RestRequest, dict[str, str]], Reply]
+
+
+@dataclass
+class RestAPI:
+    state: SimulatorState
+    lifecycle: IncidentLifecycle
+
+    def routes(self) -> list[tuple[str, re.Pattern[str], Handler]]:
+        return [
+            ("GET", re.compile(r"/incidents"), self.list_incidents),
+            ("POST", re.compile(r"/incidents"), self.create_incident),
+            ("GET", re.compile(r"/incidents/(?P<id>[^/]+)"), self.get_incident),
+            ("PUT", re.compile(r"/incidents/(?P<id>[^/]+)"), self.update_incident),
+            ("GET", re.compile(r"/incidents/(?P<id>[^/]+)/notes"), self.list_notes),
+            ("POST", re.compile(r"/incidents/(?P<id>[^/]+)/notes"), self.create_note),
+            ("GET", re.compile(r"/services"), self.list_services),
+            ("GET", re.compile(r"/services/(?P<id>[^/]+)"), self.get_service),
+            ("GET", re.compile(r"/abilities"), self.list_abilities),
+            ("GET", re.compile(r"/users/me"), self.current_user),
+        ]
+
+    def resolve(self, request: RestRequest) -> tuple[Handler, dict[str, str]]:
+        """The handler for ``request`` and its path parameters (404 unknown path, 405 wrong method)."""
+        path_known = False
+        for method, pattern, handler in self.routes():
+            match = pattern.fullmatch(request.path)
+            if match is None:
+                continue
+            path_known = True
+            if method == request.method:
+                return handler, match.groupdict()
+        if path_known:
+            raise APIError(405, [f"{request.method} is not allowed on {request.path}"], message="Method Not Allowed")
+        raise APIError(404, [f"{request.path} is not simulated"])
+
+    def _incident(self, incident_id: str) -> Incident:
+        incident = self.state.incidents.get(incident_id)
+        if incident is None:
+            raise APIError(404, [f"Incident {incident_id} not found"])
+        return incident
+
+    def list_incidents(self, request: RestRequest, _: dict[str, str]) -> Reply:
+        statuses = set(request.query.get("statuses[]", ())) or None
+        services = set(request.query.get("service_ids[]", ())) or None
+        incident_key = request.first("incident_key")
+        with self.state.lock:
+            views = [
+                self.lifecycle.rest_view(incident)
+                for incident in self.state.incidents.values()
+                if (statuses is None or incident.status in statuses)
+                and (services is None or incident.service_id in services)
+                and (incident_key is None or incident.incident_key == incident_key)
+            ]
+        return Reply(200, paginate(views, request, "incidents"))
+
+    def create_incident(self, request: RestRequest, _: dict[str, str]) -> Reply:
+        sender = request.from_email()
+        document = request.body.get("incident") if isinstance(request.body, dict) else None
+        if not isinstance(document, dict):
+            raise APIError(400, ["incident is required"])
+        service_id = (document.get("service") or {}).get("id")
+        with self.state.lock:
+            if service_id not in self.state.services:
+                raise APIError(400, [f"Service {service_id} not found"])
+            incident_key = document.get("incident_key")
+            if incident_key and any(
+                incident.incident_key == incident_key
+                and incident.service_id == service_id
+                and incident.status in OPEN_STATUSES
+                for incident in self.state.incidents.values()
+            ):
+                raise APIError(400, ["Open incident with matching dedup key already exists on this service"])
+            body = document.get("body") or {}
+            details = body.get("details")
+            incident = self.lifecycle.open(
+                title=str(document.get("title", "")),
+                service_id=service_id,
+                incident_key=incident_key or uuid.uuid4().hex,
+                urgency=document.get("urgency", "high"),
+                details=None if details is None else str(details),
+                agent=user_reference(self.lifecycle.api_url, sender),
+                client=None,
+            )
+            return Reply(201, {"incident": self.lifecycle.rest_view(incident)})
+
+    def get_incident(self, _: RestRequest, params: dict[str, str]) -> Reply:
+        with self.state.lock:
+            return Reply(200, {"incident": self.lifecycle.rest_view(self._incident(params["id"]))})
+
+    def update_incident(self, request: RestRequest, params: dict[str, str]) -> Reply:
+        sender = request.from_email()
+        document = request.body.get("incident") if isinstance(request.body, dict) else None
+        if not isinstance(document, dict):
+            raise APIError(400, ["incident is required"])
+        with self.state.lock:
+            incident = self._incident(params["id"])
+            status = document.get("status")
+            if status is not None:
+                if status not in WRITABLE_STATUSES:
+                    raise APIError(400, ["status must be acknowledged or resolved"])
+                agent = user_reference(self.lifecycle.api_url, sender)
+                self.lifecycle.change_status(incident, status, agent=agent)
+            if "title" in document:
+                incident.title = str(document["title"])
+            if "urgency" in document:
+                incident.urgency = str(document["urgency"])
+            return Reply(200, {"incident": self.lifecycle.rest_view(incident)})
+
+    def list_notes(self, _: RestRequest, params: dict[str, str]) -> Reply:
+        with self.state.lock:
+            incident = self._incident(params["id"])
+            return Reply(200, {"notes": [self.lifecycle.note_view(note) for note in incident.notes]})
+
+    def create_note(self, request: RestRequest, params: dict[str, str]) -> Reply:
+        sender = request.from_email()
+        document = request.body.get("note") if isinstance(request.body, dict) else None
+        if not isinstance(document, dict) or not isinstance(document.get("content"), str):
+            raise APIError(400, ["note.content is required"])
+        with self.state.lock:
+            note = self.lifecycle.add_note(self._incident(params["id"]), document["content"], sender)
+            return Reply(201, {"note": self.lifecycle.note_view(note)})
+
+    def list_services(self, request: RestRequest, _: dict[str, str]) -> Reply:
+        api_url = self.lifecycle.api_url
+        name_filter = request.first("query")
+        with self.state.lock:
+            views = [
+                service.to_dict(api_url)
+                for service in self.state.services.values()
+                if name_filter is None or name_filter.lower() in service.name.lower()
+            ]
+        return Reply(200, paginate(views, request, "services"))
+
+    def get_service(self, _: RestRequest, params: dict[str, str]) -> Reply:
+        with self.state.lock:
+            service = self.state.services.get(params["id"])
+            if service is None:
+                raise APIError(404, [f"Service {params['id']} not found"])
+            return Reply(200, {"service": service.to_dict(self.lifecycle.api_url)})
+
+    def list_abilities(self, _: RestRequest, __: dict[str, str]) -> Reply:
+        return Reply(200, {"abilities": list(ABILITIES)})
+
+    def current_user(self, _: RestRequest, __: dict[str, str]) -> Reply:
+        reference = user_reference(self.lifecycle.api_url)
+        user = {
+            **reference,
+            "type": "user",
+            "name": "Simulated User",
+            "email": SIMULATED_USER_EMAIL,
+            "role": "admin",
+            "time_zone": "Etc/UTC",
+            "html_url": f"{WEB_HOST}/users/{SIMULATED_USER_ID}",
+        }
+        return Reply(200, {"user": user})

@@ -1,0 +1,156 @@
+"""The simulator over real HTTP (stdlib ``ThreadingHTTPServer``), and the handle tests and tools hold.
+
+Faults are applied here, at the transport, before the simulator sees the request: an injected status is
+answered in the API's error shape, a timeout holds the connection unanswered, a drop closes it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Thread
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pdutils.simulator.app import CONTROL_PREFIX, Simulator
+from pdutils.simulator.config import SimulatorConfig
+from pdutils.simulator.faults import FaultInjector
+from pdutils.simulator.replies import Reply, error_reply
+from pdutils.simulator.state import SimulatorState, WebhookSubscription
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+class _SimulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
+        super().__init__(address, _RequestHandler)
+        self.simulator = simulator
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _SimulatorHTTPServer
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Requests are recorded in the simulator's state; the console stays quiet."""
+
+    def _serve(self) -> None:
+        simulator = self.server.simulator
+        url = urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if url.path.startswith(CONTROL_PREFIX):
+            self._send(simulator.control(self.command, url.path, raw))
+            return
+        query = parse_qs(url.query, keep_blank_values=True)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        recorded = simulator.record(self.command, url.path, query, headers, raw)
+        fault = simulator.faults.take(url.path)
+        if fault is not None:
+            recorded.fault = fault.kind
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.timeout:
+                simulator.faults.hold(simulator.config.timeout_hold_seconds)
+            if fault.timeout or fault.drop:
+                self.close_connection = True
+                return
+            if fault.status is not None:
+                reply = error_reply(url.path, fault.status, headers=fault.response_headers())
+                recorded.status = reply.status
+                self._send(reply)
+                return
+        reply = simulator.process(recorded, query, headers, raw)
+        recorded.status = reply.status
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
+        payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", JSON_CONTENT_TYPE)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-request-id", uuid.uuid4().hex)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@dataclass
+class SimulatorHandle:
+    """A running simulator: where it listens and how to steer and inspect it from a test."""
+
+    base_url: str
+    simulator: Simulator
+
+    @property
+    def faults(self) -> FaultInjector:
+        return self.simulator.faults
+
+    @property
+    def state(self) -> SimulatorState:
+        return self.simulator.state
+
+    @property
+    def valid_tokens(self) -> set[str]:
+        """REST tokens accepted now (mutable; back to the configured set on ``reset``)."""
+        return self.simulator.valid_tokens
+
+    @property
+    def validation_enabled(self) -> bool:
+        return self.simulator.validator is not None
+
+    def reset(self) -> None:
+        self.simulator.reset()
+
+    def add_webhook_subscription(
+        self, url: str, secret: str, event_types: Sequence[str] | None = None
+    ) -> WebhookSubscription:
+        """Deliver Webhooks v3 events (all, or only ``event_types``) to ``url``, signed with ``secret``."""
+        return self.simulator.webhooks.subscribe(url, secret, event_types)
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Block until every queued webhook delivery (retries included) is done; False on timeout."""
+        return self.simulator.webhooks.wait_idle(timeout)
+
+
+@contextmanager
+def running_simulator(
+    port: int = 0, config: SimulatorConfig | None = None, *, host: str = "127.0.0.1"
+) -> Iterator[SimulatorHandle]:
+    """Serve a PagerDuty simulator on ``host:port`` (0: a free port) until the block exits."""
+    simulator = Simulator(config or SimulatorConfig())
+    server = _SimulatorHTTPServer((host, port), simulator)
+    bound_host, bound_port = server.server_address[:2]
+    base_url = f"http://{bound_host!s}:{bound_port}"
+    simulator.set_public_url(base_url)
+    simulator.webhooks.start()
+    thread = Thread(target=server.serve_forever, name="pd-sim-http", daemon=True)
+    thread.start()
+    try:
+        yield SimulatorHandle(base_url, simulator)
+    finally:
+        server.shutdown()
+        simulator.faults.clear()
+        simulator.webhooks.stop()
+        server.server_close()
+        thread.join(timeout=5)
