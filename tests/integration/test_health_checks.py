@@ -1,0 +1,319 @@
+"""Each health check against real endpoints: the embedded AWS (moto server) and loopback sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from mypy_boto3_dynamodb import DynamoDBClient
+
+from pagerduty_utils import secrets
+from pagerduty_utils.health_monitor.checks.circuits import CircuitsCheck
+from pagerduty_utils.health_monitor.checks.kms_key import KmsKeyCheck
+from pagerduty_utils.health_monitor.checks.pagerduty import EventsReachabilityCheck
+from pagerduty_utils.health_monitor.checks.queues import QueueCheck, QueueThresholds
+from pagerduty_utils.health_monitor.checks.secrets_access import SecretsCheck
+from pagerduty_utils.health_monitor.checks.state_table import PROBE_KEY, StateTableCheck
+from pagerduty_utils.health_monitor.report import HealthStatus
+from pdutils.moto_server import MotoEndpoint
+
+pytestmark = pytest.mark.integration
+
+TABLE = "pd-utils-state"
+NO_DEADLINE = float("inf")
+
+
+@pytest.fixture
+def dynamodb(aws: MotoEndpoint) -> DynamoDBClient:
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName=TABLE,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return client
+
+
+@dataclass(frozen=True)
+class TlsServer:
+    port: int
+    certificate: Path
+
+
+def write_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_path, key_path = directory / "cert.pem", directory / "key.pem"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return certificate_path, key_path
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[TlsServer]:
+    """A loopback TLS server with a self-signed certificate for ``localhost`` that completes handshakes."""
+    certificate_path, key_path = write_self_signed_certificate(tmp_path)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(certificate_path, key_path)
+    stopping = threading.Event()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.1)
+
+        def serve() -> None:
+            while not stopping.is_set():
+                try:
+                    connection, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                with connection, contextlib.suppress(ssl.SSLError, OSError):
+                    connection.settimeout(2)
+                    server_context.wrap_socket(connection, server_side=True).close()
+
+        worker = threading.Thread(target=serve, daemon=True)
+        worker.start()
+        yield TlsServer(port=listener.getsockname()[1], certificate=certificate_path)
+        stopping.set()
+        worker.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def fresh_secret_cache() -> Iterator[None]:
+    secrets.clear_cache()
+    yield
+    secrets.clear_cache()
+
+
+def put_circuit(dynamodb: DynamoDBClient, host: str, state: str, *, expires_in: int = 3600) -> None:
+    now = int(time.time())
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={
+            "pk": {"S": f"circuit#{host}"},
+            "state": {"S": state},
+            "failure_count": {"N": "5"},
+            "opened_at": {"N": str(now - 30)},
+            "expiration": {"N": str(now + expires_in)},
+        },
+    )
+
+
+class TestStateTable:
+    def test_writes_and_reads_the_probe(self, dynamodb: DynamoDBClient) -> None:
+        outcome = StateTableCheck(TABLE, dynamodb).run(NO_DEADLINE)
+        item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": PROBE_KEY}})["Item"]
+        assert outcome.status is HealthStatus.HEALTHY
+        assert int(item["expiration"]["N"]) > time.time()
+
+    def test_missing_table_is_unhealthy(self, aws: MotoEndpoint) -> None:
+        outcome = StateTableCheck("no-such-table", boto3.client("dynamodb")).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert "ResourceNotFoundException" in outcome.reason
+
+
+class TestCircuits:
+    def test_no_circuit_items_means_closed(self, dynamodb: DynamoDBClient) -> None:
+        put_circuit(dynamodb, "events.pagerduty.com", "CLOSED")
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "alert#x"}, "state": {"S": "OPEN"}})
+        outcome = CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.HEALTHY
+        assert outcome.reason == "1 circuit(s) recorded, all closed"
+
+    def test_open_circuit_is_unhealthy_and_named(self, dynamodb: DynamoDBClient) -> None:
+        put_circuit(dynamodb, "events.pagerduty.com", "OPEN")
+        put_circuit(dynamodb, "api.pagerduty.com", "HALF_OPEN")
+        outcome = CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert outcome.reason.startswith("open: events.pagerduty.com (for ")
+        assert "api.pagerduty.com" in outcome.reason
+
+    def test_half_open_circuit_is_degraded(self, dynamodb: DynamoDBClient) -> None:
+        put_circuit(dynamodb, "events.pagerduty.com", "HALF_OPEN")
+        assert CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE).status is HealthStatus.DEGRADED
+
+    def test_expired_open_circuit_is_ignored(self, dynamodb: DynamoDBClient) -> None:
+        put_circuit(dynamodb, "events.pagerduty.com", "OPEN", expires_in=-10)
+        assert CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE).status is HealthStatus.HEALTHY
+
+
+class TestKmsKey:
+    def test_enabled_key_round_trips(self, aws: MotoEndpoint) -> None:
+        kms = boto3.client("kms")
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        outcome = KmsKeyCheck(key_id, kms).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.HEALTHY
+        assert "encrypt and decrypt work" in outcome.reason
+
+    def test_disabled_key_is_unhealthy(self, aws: MotoEndpoint) -> None:
+        kms = boto3.client("kms")
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.disable_key(KeyId=key_id)
+        outcome = KmsKeyCheck(key_id, kms).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert outcome.reason == f"key {key_id} is Disabled"
+
+    def test_key_whose_policy_denies_the_caller_is_unhealthy(self, aws: MotoEndpoint) -> None:
+        kms = boto3.client("kms")
+        deny_everyone = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}],
+        }
+        key_id = kms.create_key(Policy=json.dumps(deny_everyone))["KeyMetadata"]["KeyId"]
+        outcome = KmsKeyCheck(key_id, kms).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert "AccessDeniedException" in outcome.reason
+
+    def test_unknown_key_is_unhealthy(self, aws: MotoEndpoint) -> None:
+        outcome = KmsKeyCheck("alias/missing", boto3.client("kms")).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert "NotFoundException" in outcome.reason
+
+
+class TestSecrets:
+    def test_secrets_manager_and_ssm_references_are_read(self, aws: MotoEndpoint) -> None:
+        boto3.client("secretsmanager").create_secret(Name="pd/token", SecretString="token-value")
+        boto3.client("ssm").put_parameter(Name="/pd/keys", Value='{"ops": "k"}', Type="SecureString")
+        outcome = SecretsCheck(["pd/token", "ssm:/pd/keys"]).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.HEALTHY
+
+    def test_missing_secret_is_unhealthy_and_is_not_hidden_by_the_cache(self, aws: MotoEndpoint) -> None:
+        client = boto3.client("secretsmanager")
+        client.create_secret(Name="pd/token", SecretString="token-value")
+        check = SecretsCheck(["pd/token"])
+        assert check.run(NO_DEADLINE).status is HealthStatus.HEALTHY
+        client.delete_secret(SecretId="pd/token", ForceDeleteWithoutRecovery=True)
+        outcome = check.run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert "'pd/token'" in outcome.reason
+        assert "token-value" not in outcome.reason
+
+
+class TestQueues:
+    @pytest.fixture
+    def queue_url(self, aws: MotoEndpoint) -> str:
+        return boto3.client("sqs").create_queue(QueueName="pd-utils-dlq")["QueueUrl"]
+
+    def dlq_check(self, queue_url: str) -> QueueCheck:
+        return QueueCheck(
+            "dead_letter_queue",
+            queue_url,
+            QueueThresholds(max_depth=0, max_age_seconds=None, breach_status=HealthStatus.UNHEALTHY),
+            sqs=boto3.client("sqs"),
+            cloudwatch=boto3.client("cloudwatch"),
+        )
+
+    def test_empty_queue_is_healthy_with_unknown_age(self, queue_url: str) -> None:
+        outcome = self.dlq_check(queue_url).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.HEALTHY
+        assert outcome.reason == "queue pd-utils-dlq: 0 message(s), age unknown (no CloudWatch datapoint)"
+
+    def test_deep_dead_letter_queue_is_unhealthy(self, queue_url: str) -> None:
+        sqs = boto3.client("sqs")
+        for index in range(3):
+            sqs.send_message(QueueUrl=queue_url, MessageBody=f"undelivered alert {index}")
+        outcome = self.dlq_check(queue_url).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert "3 message(s)" in outcome.reason
+        assert "more than 0 message(s)" in outcome.reason
+
+    def test_old_messages_degrade_the_alert_queue(self, aws: MotoEndpoint) -> None:
+        queue_url = boto3.client("sqs").create_queue(QueueName="pd-utils-alerts")["QueueUrl"]
+        boto3.client("cloudwatch").put_metric_data(
+            Namespace="AWS/SQS",
+            MetricData=[
+                {
+                    "MetricName": "ApproximateAgeOfOldestMessage",
+                    "Dimensions": [{"Name": "QueueName", "Value": "pd-utils-alerts"}],
+                    "Timestamp": datetime.now(UTC) - timedelta(minutes=1),
+                    "Value": 900,
+                    "Unit": "Seconds",
+                }
+            ],
+        )
+        check = QueueCheck(
+            "alert_queue",
+            queue_url,
+            QueueThresholds(max_depth=100, max_age_seconds=300, breach_status=HealthStatus.DEGRADED),
+            sqs=boto3.client("sqs"),
+            cloudwatch=boto3.client("cloudwatch"),
+        )
+        outcome = check.run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.DEGRADED
+        assert "oldest 900s" in outcome.reason
+        assert "oldest message over 300s" in outcome.reason
+
+    def test_missing_queue_is_unhealthy(self, queue_url: str) -> None:
+        outcome = self.dlq_check(queue_url + "-gone").run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert "NonExistentQueue" in outcome.reason
+
+
+class TestEventsReachability:
+    @pytest.fixture
+    def listening_port(self) -> Iterator[int]:
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            yield server.getsockname()[1]
+
+    @pytest.fixture
+    def closed_port(self) -> int:
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            port: int = server.getsockname()[1]
+        return port
+
+    def test_plain_http_host_is_reached_with_tcp(self, listening_port: int) -> None:
+        check = EventsReachabilityCheck(f"http://127.0.0.1:{listening_port}", connect_timeout=2)
+        outcome = check.run(time.monotonic() + 5)
+        assert outcome.status is HealthStatus.HEALTHY
+        assert outcome.reason.startswith(f"TCP connection to 127.0.0.1:{listening_port}")
+
+    def test_refused_connection_is_unhealthy(self, closed_port: int) -> None:
+        outcome = EventsReachabilityCheck(f"http://127.0.0.1:{closed_port}", connect_timeout=2).run(
+            time.monotonic() + 5
+        )
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert outcome.reason.startswith(f"cannot connect to 127.0.0.1:{closed_port}")
+
+    def test_tls_handshake_with_a_trusted_certificate_is_healthy(self, tls_server: TlsServer) -> None:
+        client_context = ssl.create_default_context(cafile=str(tls_server.certificate))
+        check = EventsReachabilityCheck(
+            f"https://localhost:{tls_server.port}", connect_timeout=2, tls_context=client_context
+        )
+        outcome = check.run(time.monotonic() + 5)
+        assert outcome.status is HealthStatus.HEALTHY
+        assert outcome.reason.endswith(f"handshake with localhost:{tls_server.port}, certificate verified")
+
+    def test_tls_certificate_the_client_does_not_trust_is_unhealthy(self, tls_server: TlsServer) -> None:
+        outcome = EventsReachabilityCheck(f"https://localhost:{tls_server.port}", connect_timeout=2).run(
+            time.monotonic() + 5
+        )
+        assert outcome.status is HealthStatus.UNHEALTHY
+        assert outcome.reason.startswith(f"TLS certificate of localhost:{tls_server.port} rejected")

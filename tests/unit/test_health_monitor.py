@@ -1,0 +1,203 @@
+"""health_monitor without I/O: the concurrent runner and its deadline, status rules, report text, REST outcomes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from typing_extensions import override
+
+from pagerduty_utils.api_client.errors import (
+    AuthenticationError,
+    PagerDutyUnavailableError,
+    RateLimitedError,
+)
+from pagerduty_utils.exceptions import ConfigurationError
+from pagerduty_utils.health_monitor.checks.pagerduty import AbilitiesProbe, PagerDutyRestCheck
+from pagerduty_utils.health_monitor.checks.secrets_access import SecretsCheck
+from pagerduty_utils.health_monitor.operations import status_change_subject, status_change_text
+from pagerduty_utils.health_monitor.report import CheckOutcome, CheckResult, HealthReport, HealthStatus
+from pagerduty_utils.health_monitor.runner import HealthCheck, run_checks
+
+CHECKED_AT = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
+
+
+class FixedCheck(HealthCheck):
+    def __init__(self, name: str, outcome: CheckOutcome) -> None:
+        self.name = name
+        self._outcome = outcome
+
+    @override
+    def run(self, deadline: float) -> CheckOutcome:
+        return self._outcome
+
+
+class BlockedCheck(HealthCheck):
+    """A dependency that hangs until the test releases it."""
+
+    name = "hanging"
+
+    def __init__(self, release: threading.Event) -> None:
+        self._release = release
+
+    @override
+    def run(self, deadline: float) -> CheckOutcome:
+        self._release.wait()
+        return CheckOutcome.healthy("released")
+
+
+class RaisingCheck(HealthCheck):
+    name = "broken"
+
+    @override
+    def run(self, deadline: float) -> CheckOutcome:
+        raise RuntimeError("unexpected failure")
+
+
+class RendezvousCheck(HealthCheck):
+    """Returns only once every check of its group has started: proves the checks run at the same time."""
+
+    def __init__(self, name: str, barrier: threading.Barrier) -> None:
+        self.name = name
+        self._barrier = barrier
+
+    @override
+    def run(self, deadline: float) -> CheckOutcome:
+        self._barrier.wait(timeout=5)
+        return CheckOutcome.healthy("met the others")
+
+
+class ScriptedProbe(AbilitiesProbe):
+    def __init__(self, error: Exception | None = None) -> None:
+        self._error = error
+
+    @override
+    def abilities(self, deadline: float) -> list[str]:
+        if self._error is not None:
+            raise self._error
+        return ["teams", "sso"]
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def test_results_keep_the_order_of_the_checks() -> None:
+    checks = [
+        FixedCheck("first", CheckOutcome.healthy("ok")),
+        FixedCheck("second", CheckOutcome.degraded("slow")),
+    ]
+    results = run_checks(checks, timeout=5)
+    assert [(result.name, result.status) for result in results] == [
+        ("first", HealthStatus.HEALTHY),
+        ("second", HealthStatus.DEGRADED),
+    ]
+    assert all(result.latency_ms >= 0 for result in results)
+
+
+def test_checks_run_concurrently() -> None:
+    barrier = threading.Barrier(3)
+    results = run_checks([RendezvousCheck(f"c{index}", barrier) for index in range(3)], timeout=5)
+    assert {result.reason for result in results} == {"met the others"}
+
+
+def test_a_hanging_check_is_reported_as_timed_out_and_the_rest_still_report(release: threading.Event) -> None:
+    results = run_checks([BlockedCheck(release), FixedCheck("quick", CheckOutcome.healthy("ok"))], timeout=0.2)
+    hanging, quick = results
+    assert hanging.status is HealthStatus.UNHEALTHY
+    assert hanging.reason.startswith("timed out")
+    assert quick.status is HealthStatus.HEALTHY
+    assert not release.is_set()
+
+
+def test_a_check_that_raises_is_unhealthy_with_the_error_as_reason() -> None:
+    (result,) = run_checks([RaisingCheck()], timeout=5)
+    assert result.status is HealthStatus.UNHEALTHY
+    assert result.reason == "RuntimeError: unexpected failure"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "overall"),
+    [
+        ([], HealthStatus.HEALTHY),
+        ([HealthStatus.HEALTHY, HealthStatus.HEALTHY], HealthStatus.HEALTHY),
+        ([HealthStatus.HEALTHY, HealthStatus.DEGRADED], HealthStatus.DEGRADED),
+        ([HealthStatus.DEGRADED, HealthStatus.UNHEALTHY, HealthStatus.HEALTHY], HealthStatus.UNHEALTHY),
+    ],
+)
+def test_overall_status_is_the_worst_check(statuses: list[HealthStatus], overall: HealthStatus) -> None:
+    results = [
+        CheckResult(name=f"c{index}", status=status, latency_ms=1.0, reason="r")
+        for index, status in enumerate(statuses)
+    ]
+    assert HealthReport.from_results(results, CHECKED_AT).status is overall
+
+
+def test_status_levels_match_the_metric_contract() -> None:
+    assert [status.level for status in HealthStatus] == [0, 1, 2]
+
+
+def test_report_json_round_trips_with_the_documented_fields() -> None:
+    report = HealthReport.from_results(
+        [CheckResult(name="kms_key", status=HealthStatus.DEGRADED, latency_ms=12.5, reason="throttled")], CHECKED_AT
+    ).model_copy(update={"previous_status": HealthStatus.HEALTHY})
+    document = report.model_dump(mode="json")
+    assert set(document) == {"status", "checked_at", "checks", "previous_status"}
+    assert document["checked_at"] == "2026-11-27T05:00:00Z"
+    assert document["checks"] == [{"name": "kms_key", "status": "degraded", "latency_ms": 12.5, "reason": "throttled"}]
+    assert HealthReport.model_validate_json(report.model_dump_json()) == report
+
+
+def test_status_change_text_puts_problems_first() -> None:
+    report = HealthReport.from_results(
+        [
+            CheckResult(name="state_table", status=HealthStatus.HEALTHY, latency_ms=8.0, reason="works"),
+            CheckResult(name="dead_letter_queue", status=HealthStatus.UNHEALTHY, latency_ms=9.0, reason="3 messages"),
+        ],
+        CHECKED_AT,
+    ).model_copy(update={"previous_status": HealthStatus.HEALTHY})
+    text = status_change_text(report)
+    assert status_change_subject(report) == "PagerDuty integration is UNHEALTHY (was healthy)"
+    assert text.index("Needs attention:") < text.index("All checks:")
+    assert "  - dead_letter_queue: unhealthy: 3 messages" in text
+    assert "state_table" in text.split("All checks:")[1]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "reason_part"),
+    [
+        (None, HealthStatus.HEALTHY, "2 abilities"),
+        (AuthenticationError("Unauthorized", status=401), HealthStatus.UNHEALTHY, "other PagerDuty region"),
+        (AuthenticationError("Forbidden", status=403), HealthStatus.UNHEALTHY, "lacks access"),
+        (RateLimitedError("Too many", status=429, retry_after=12), HealthStatus.DEGRADED, "retry after 12s"),
+        (PagerDutyUnavailableError("Bad gateway", status=502), HealthStatus.UNHEALTHY, "status=502"),
+        (PagerDutyUnavailableError("timed out"), HealthStatus.UNHEALTHY, "timed out"),
+        (ConfigurationError("secret 'pd/token' cannot be read"), HealthStatus.UNHEALTHY, "token unavailable"),
+    ],
+)
+def test_rest_outcomes(error: Exception | None, status: HealthStatus, reason_part: str) -> None:
+    check = PagerDutyRestCheck(ScriptedProbe(error), api_base_url="https://api.pagerduty.com")
+    outcome = check.run(deadline=0.0)
+    assert outcome.status is status
+    assert reason_part in outcome.reason
+
+
+def test_secrets_check_names_unreadable_secrets_and_never_their_values() -> None:
+    values = {"pd/token": "tok-value-123"}
+
+    def reader(reference: str) -> str:
+        if reference not in values:
+            raise ConfigurationError(f"secret {reference!r} cannot be read: ResourceNotFoundException")
+        return values[reference]
+
+    healthy = SecretsCheck(["pd/token", "pd/token"], reader).run(deadline=0.0)
+    missing = SecretsCheck(["pd/token", "pd/missing"], reader).run(deadline=0.0)
+    assert healthy == CheckOutcome.healthy("1 secret(s) readable")
+    assert missing.status is HealthStatus.UNHEALTHY
+    assert "'pd/missing'" in missing.reason
+    assert "tok-value" not in missing.reason + healthy.reason
