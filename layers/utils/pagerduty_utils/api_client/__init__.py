@@ -14,6 +14,7 @@ from pagerduty_utils.api_client.errors import (
     RateLimitedError,
 )
 from pagerduty_utils.api_client.events import AsyncEventsClient, EventResult, EventsClient
+from pagerduty_utils.api_client.rest import PagerDutyAPIClient, PagerDutyAPIClientSync, RestClientSettings
 from pagerduty_utils.api_client.retry import RetryPolicy, deadline_from_context
 from pagerduty_utils.api_client.transport import Timeouts, run_async
 
@@ -26,9 +27,12 @@ __all__ = [
     "InvalidEventError",
     "InvalidRequestError",
     "NotFoundError",
+    "PagerDutyAPIClient",
+    "PagerDutyAPIClientSync",
     "PagerDutyAPIError",
     "PagerDutyUnavailableError",
     "RateLimitedError",
+    "RestClientSettings",
     "RetryPolicy",
     "Timeouts",
     "deadline_from_context",

@@ -1,0 +1,149 @@
+"""Opt-in caching of read calls (services, abilities): in memory per container, then in the state table.
+
+Two levels: a small in-memory LRU that lives as long as the Lambda container, and DynamoDB items
+``cache#<key>`` shared by every container, each with an ``expiration`` (epoch seconds). DynamoDB deletes
+expired items late, so expiry is always compared here. The cache is an optimisation: a DynamoDB failure is
+logged and treated as a miss (or a skipped write), never raised to the caller.
+
+Values must be JSON-serialisable; ``get`` returns None on a miss, so None itself is not cached.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pagerduty_utils.observability import logger
+from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, KeyPrefix, state_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+VALUE_ATTRIBUTE = "value"
+DEFAULT_TTL_SECONDS = 300
+DEFAULT_LOCAL_ENTRIES = 256
+
+
+@dataclass(frozen=True)
+class CachedItem:
+    """A serialised value and the epoch second after which it is stale."""
+
+    value: str
+    expires_at: float
+
+
+class CacheStore(ABC):
+    """The shared (second) level: where cached items outlive one container."""
+
+    @abstractmethod
+    def load(self, key: str) -> CachedItem | None: ...
+
+    @abstractmethod
+    def save(self, key: str, item: CachedItem) -> None: ...
+
+
+class DynamoDBCacheStore(CacheStore):
+    """Cached items in the state table under ``cache#<key>``, with the table's TTL attribute."""
+
+    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    def load(self, key: str) -> CachedItem | None:
+        response = self._client.get_item(
+            TableName=self.table_name,
+            Key={KEY_ATTRIBUTE: {"S": state_key(KeyPrefix.CACHE, key)}},
+            ProjectionExpression="#value, #expiration",
+            ExpressionAttributeNames={"#value": VALUE_ATTRIBUTE, "#expiration": EXPIRY_ATTRIBUTE},
+        )
+        item = response.get("Item")
+        if not item or VALUE_ATTRIBUTE not in item or EXPIRY_ATTRIBUTE not in item:
+            return None
+        return CachedItem(item[VALUE_ATTRIBUTE]["S"], float(item[EXPIRY_ATTRIBUTE]["N"]))
+
+    def save(self, key: str, item: CachedItem) -> None:
+        self._client.put_item(
+            TableName=self.table_name,
+            Item={
+                KEY_ATTRIBUTE: {"S": state_key(KeyPrefix.CACHE, key)},
+                VALUE_ATTRIBUTE: {"S": item.value},
+                EXPIRY_ATTRIBUTE: {"N": str(math.ceil(item.expires_at))},
+            },
+        )
+
+
+class CacheManager:
+    """``cache.get(key)`` / ``cache.put(key, value)``: memory first, then the shared store."""
+
+    def __init__(
+        self,
+        store: CacheStore | None = None,
+        *,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        max_local_entries: int = DEFAULT_LOCAL_ENTRIES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self.ttl_seconds = ttl_seconds
+        self._max_local_entries = max_local_entries
+        self._clock = clock
+        self._local: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+
+    @classmethod
+    def for_table(cls, table_name: str, **options: Any) -> CacheManager:
+        return cls(DynamoDBCacheStore(table_name), **options)
+
+    def get_local(self, key: str) -> Any | None:
+        """The value from this container's memory, without touching the shared store."""
+        entry = self._local.get(key)
+        if entry is None:
+            return None
+        value, expires_at = entry
+        if expires_at <= self._clock():
+            del self._local[key]
+            return None
+        self._local.move_to_end(key)
+        return value
+
+    def get(self, key: str) -> Any | None:
+        value = self.get_local(key)
+        if value is not None or self._store is None:
+            return value
+        try:
+            item = self._store.load(key)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("cache read failed, treated as a miss", extra={"reason": type(exc).__name__})
+            return None
+        if item is None or item.expires_at <= self._clock():
+            return None
+        value = json.loads(item.value)
+        self._remember(key, value, item.expires_at)
+        return value
+
+    def put(self, key: str, value: Any, *, ttl_seconds: float | None = None) -> None:
+        expires_at = self._clock() + (self.ttl_seconds if ttl_seconds is None else ttl_seconds)
+        self._remember(key, value, expires_at)
+        if self._store is None:
+            return
+        try:
+            self._store.save(key, CachedItem(json.dumps(value, separators=(",", ":")), expires_at))
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("cache write failed, kept in memory only", extra={"reason": type(exc).__name__})
+
+    def clear_local(self) -> None:
+        self._local.clear()
+
+    def _remember(self, key: str, value: Any, expires_at: float) -> None:
+        self._local[key] = (value, expires_at)
+        self._local.move_to_end(key)
+        while len(self._local) > self._max_local_entries:
+            self._local.popitem(last=False)
