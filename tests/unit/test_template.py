@@ -1,0 +1,382 @@
+"""template.yaml keeps its promises: settings wired by their real names, least privilege, encryption, outputs.
+
+The template is parsed as SAM itself parses it (short-form intrinsics become their long form); nothing is
+deployed. cfn-lint, ``sam validate --lint`` and checkov check the rest in ``./dev test``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.yaml_helper import yaml_parse
+
+from pagerduty_utils.settings import CommonSettings, ForwarderSettings, HealthSettings, ReceiverSettings
+
+TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
+
+FUNCTION_SETTINGS: dict[str, type[CommonSettings]] = {
+    "AlertForwarderFunction": ForwarderSettings,
+    "WebhookReceiverFunction": ReceiverSettings,
+    "HealthCheckerFunction": HealthSettings,
+}
+POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+# Actions with no resource-level permissions: "*" is the only resource AWS accepts for them.
+ACTIONS_WITHOUT_RESOURCE_TYPES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
+STACK_KEY = {"Ref": "StackKey"}
+STACK_KEY_ARN = {"Fn::GetAtt": ["StackKey", "Arn"]}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    document: dict[str, Any] = yaml_parse(TEMPLATE_PATH.read_text())
+    return document
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = template["Resources"]
+    return found
+
+
+def resources_of_type(resources: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: resource for name, resource in resources.items() if resource["Type"] == resource_type}
+
+
+def function_environment(template: dict[str, Any], function_id: str) -> dict[str, Any]:
+    """The function's variables merged over ``Globals.Function``'s, as SAM merges maps."""
+    global_variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    own_variables = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    return {**global_variables, **own_variables}
+
+
+def function_property(template: dict[str, Any], function_id: str, name: str) -> Any:
+    own = template["Resources"][function_id]["Properties"]
+    return own[name] if name in own else template["Globals"]["Function"][name]
+
+
+def referenced_ids(value: Any) -> Iterator[str]:
+    """Logical ids a value points at through Ref, GetAtt or Sub."""
+    if isinstance(value, dict):
+        for key, argument in value.items():
+            if key == "Ref" and isinstance(argument, str):
+                yield argument
+            elif key == "Fn::GetAtt":
+                yield argument[0] if isinstance(argument, list) else argument.split(".")[0]
+            elif key == "Fn::Sub":
+                text, variables = argument if isinstance(argument, list) else (argument, {})
+                names = (part.split("}")[0].split(".")[0] for part in text.split("${")[1:])
+                yield from (name for name in names if name not in variables)
+                yield from referenced_ids(variables)
+            else:
+                yield from referenced_ids(argument)
+    elif isinstance(value, list):
+        for item in value:
+            yield from referenced_ids(item)
+
+
+def possible_strings(value: Any) -> list[str]:
+    """Every string a value can take, following both branches of Fn::If."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in possible_strings(item)]
+    if isinstance(value, dict) and "Fn::If" in value:
+        return [text for branch in value["Fn::If"][1:] for text in possible_strings(branch)]
+    return []
+
+
+def iam_statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every statement of every identity policy in the stack (inline role policies and managed policies)."""
+    for name, resource in resources.items():
+        properties = resource.get("Properties", {})
+        documents = []
+        if resource["Type"] == "AWS::IAM::Role":
+            documents = [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
+        elif resource["Type"] in {"AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"}:
+            documents = [properties["PolicyDocument"]]
+        for document in documents:
+            for statement in document["Statement"]:
+                if isinstance(statement, dict) and "Fn::If" in statement:
+                    yield from ((name, branch) for branch in statement["Fn::If"][1:] if "Effect" in branch)
+                elif "Effect" in statement:
+                    yield name, statement
+
+
+def role_statements(resources: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    """The statements a role gets: its inline policies and the stack's managed policies it attaches."""
+    role = resources[role_id]["Properties"]
+    attached = set(referenced_ids(role.get("ManagedPolicyArns", [])))
+    return [statement for owner, statement in iam_statements(resources) if owner == role_id or owner in attached]
+
+
+def role_actions(resources: dict[str, Any], role_id: str) -> set[str]:
+    return {
+        action for statement in role_statements(resources, role_id) for action in possible_strings(statement["Action"])
+    }
+
+
+@pytest.mark.parametrize(("function_id", "settings_class"), FUNCTION_SETTINGS.items())
+def test_every_variable_is_a_setting_of_the_function(
+    template: dict[str, Any], function_id: str, settings_class: type[CommonSettings]
+) -> None:
+    aliases = {field.alias for field in settings_class.model_fields.values()}
+    variables = set(function_environment(template, function_id))
+    assert variables - POWERTOOLS_VARIABLES <= aliases
+    assert variables >= POWERTOOLS_VARIABLES
+
+
+@pytest.mark.parametrize(("function_id", "settings_class"), FUNCTION_SETTINGS.items())
+def test_every_required_setting_is_provided(
+    template: dict[str, Any], function_id: str, settings_class: type[CommonSettings]
+) -> None:
+    required = {field.alias for field in settings_class.model_fields.values() if field.is_required()}
+    assert required <= set(function_environment(template, function_id))
+
+
+def test_functions_have_their_own_service_names(template: dict[str, Any]) -> None:
+    names = [
+        function_environment(template, function_id)["POWERTOOLS_SERVICE_NAME"] for function_id in FUNCTION_SETTINGS
+    ]
+    assert names == ["alert-forwarder", "webhook-receiver", "health-checker"]
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_SETTINGS)
+def test_secrets_reach_functions_only_as_references(template: dict[str, Any], function_id: str) -> None:
+    parameters = template["Parameters"]
+    for name, value in function_environment(template, function_id).items():
+        if name.endswith("_SECRET_ID"):
+            (parameter,) = referenced_ids(value)
+            assert parameters[parameter]["Type"] == "String"
+            assert "ssm:/" in parameters[parameter]["AllowedPattern"]
+
+
+def test_functions_run_python_313_with_tracing_and_the_layer(template: dict[str, Any]) -> None:
+    globals_ = template["Globals"]["Function"]
+    assert (globals_["Runtime"], globals_["Tracing"]) == ("python3.13", "Active")
+    assert globals_["Layers"] == [{"Ref": "UtilsLayer"}]
+    layer = template["Resources"]["UtilsLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Properties"]["ContentUri"] == "layers/utils/"
+
+
+def test_no_iam_statement_has_a_wildcard_action(resources: dict[str, Any]) -> None:
+    statements = list(iam_statements(resources))
+    assert statements
+    for owner, statement in statements:
+        for action in possible_strings(statement["Action"]):
+            assert "*" not in action, f"{owner}: {action}"
+
+
+def test_only_actions_without_resource_types_use_a_wildcard_resource(resources: dict[str, Any]) -> None:
+    for owner, statement in iam_statements(resources):
+        if "*" in possible_strings(statement["Resource"]):
+            assert set(possible_strings(statement["Action"])) <= ACTIONS_WITHOUT_RESOURCE_TYPES, owner
+
+
+@pytest.mark.parametrize(
+    ("role_id", "needed", "forbidden"),
+    [
+        (
+            "AlertForwarderRole",
+            {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage", "dynamodb:ConditionCheckItem"},
+            {"events:PutEvents", "sns:Publish", "kms:Encrypt"},
+        ),
+        (
+            "WebhookReceiverRole",
+            {"events:PutEvents", "sns:Publish", "dynamodb:UpdateItem"},
+            {"sqs:ReceiveMessage", "sqs:SendMessage", "cloudwatch:PutMetricData"},
+        ),
+        (
+            "HealthCheckerRole",
+            {"sqs:GetQueueAttributes", "sns:Publish", "kms:Encrypt", "cloudwatch:PutMetricData"},
+            {"sqs:ReceiveMessage", "sqs:SendMessage", "events:PutEvents"},
+        ),
+    ],
+)
+def test_roles_grant_what_their_function_does_and_no_more(
+    resources: dict[str, Any], role_id: str, needed: set[str], forbidden: set[str]
+) -> None:
+    actions = role_actions(resources, role_id)
+    assert needed <= actions
+    assert not forbidden & actions
+
+
+@pytest.mark.parametrize(
+    ("role_id", "secret_parameters"),
+    [
+        ("AlertForwarderRole", {"RoutingKeysSecret"}),
+        ("WebhookReceiverRole", {"WebhookSecretsSecret"}),
+        ("HealthCheckerRole", {"RoutingKeysSecret", "WebhookSecretsSecret", "PagerDutyApiTokenSecret"}),
+    ],
+)
+def test_roles_read_exactly_their_secrets(resources: dict[str, Any], role_id: str, secret_parameters: set[str]) -> None:
+    secret_reads = [
+        statement
+        for statement in role_statements(resources, role_id)
+        if "secretsmanager:GetSecretValue" in possible_strings(statement["Action"])
+    ]
+    read = {name for statement in secret_reads for name in referenced_ids(statement["Resource"])}
+    assert read - {"AWS::Partition", "AWS::Region", "AWS::AccountId"} == secret_parameters
+
+
+def test_every_data_resource_is_encrypted_with_the_stack_key(resources: dict[str, Any]) -> None:
+    encryption_property = {
+        "AWS::SQS::Queue": "KmsMasterKeyId",
+        "AWS::SNS::Topic": "KmsMasterKeyId",
+        "AWS::Logs::LogGroup": "KmsKeyId",
+        "AWS::Events::EventBus": "KmsKeyIdentifier",
+    }
+    checked = 0
+    for resource_type, key_property in encryption_property.items():
+        for name, resource in resources_of_type(resources, resource_type).items():
+            assert resource["Properties"].get(key_property) in (STACK_KEY, STACK_KEY_ARN), name
+            checked += 1
+    assert checked >= 10
+    table = resources["StateTable"]["Properties"]["SSESpecification"]
+    assert table == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": STACK_KEY}
+    assert resources["StackKey"]["Properties"]["EnableKeyRotation"] is True
+
+
+def test_function_environments_are_encrypted_with_the_stack_key(template: dict[str, Any]) -> None:
+    assert template["Globals"]["Function"]["KmsKeyArn"] == STACK_KEY_ARN
+
+
+def test_state_table_layout(resources: dict[str, Any]) -> None:
+    table = resources["StateTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_queue_visibility_is_at_least_six_forwarder_timeouts(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    timeout = function_property(template, "AlertForwarderFunction", "Timeout")
+    assert resources["AlertQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_forwarder_reports_batch_item_failures_from_the_alert_queue(resources: dict[str, Any]) -> None:
+    events = resources["AlertForwarderFunction"]["Properties"]["Events"]
+    (sqs_event,) = (event["Properties"] for event in events.values() if event["Type"] == "SQS")
+    assert sqs_event["Queue"] == {"Fn::GetAtt": ["AlertQueue", "Arn"]}
+    assert sqs_event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_forwarder_concurrency_is_bounded(resources: dict[str, Any]) -> None:
+    forwarder = resources["AlertForwarderFunction"]["Properties"]
+    (sqs_event,) = (event["Properties"] for event in forwarder["Events"].values() if event["Type"] == "SQS")
+    assert forwarder["ReservedConcurrentExecutions"] == {"Ref": "ForwarderConcurrency"}
+    assert sqs_event["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "ForwarderConcurrency"}
+
+
+def test_alert_queue_redrives_to_the_dead_letter_queue(resources: dict[str, Any]) -> None:
+    redrive = resources["AlertQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["AlertDeadLetterQueue", "Arn"]}
+    dead_letter_retention = resources["AlertDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"]
+    assert dead_letter_retention > resources["AlertQueue"]["Properties"]["MessageRetentionPeriod"]
+
+
+def test_alert_topic_delivers_sns_envelopes_to_the_queue(resources: dict[str, Any]) -> None:
+    subscription = resources["AlertTopicSubscription"]["Properties"]
+    assert subscription["TopicArn"] == {"Ref": "AlertTopic"}
+    assert subscription["Endpoint"] == {"Fn::GetAtt": ["AlertQueue", "Arn"]}
+    assert subscription["RawMessageDelivery"] is False
+
+
+def test_every_rule_feeding_the_queue_may_send_to_it(resources: dict[str, Any]) -> None:
+    rules = resources_of_type(resources, "AWS::Events::Rule")
+    detail_types = {rule["Properties"]["EventPattern"]["detail-type"][0] for rule in rules.values()}
+    assert detail_types == {
+        "CloudWatch Alarm State Change",
+        "GuardDuty Finding",
+        "Security Hub Findings - Imported",
+        "AWS Health Event",
+        "Application Alert",
+    }
+    (statement,) = resources["AlertQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allowed_sources = set(referenced_ids(statement["Condition"]["ArnEquals"]["aws:SourceArn"]))
+    assert allowed_sources == {*rules, "AlertTopic"}
+    for rule in rules.values():
+        (target,) = rule["Properties"]["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": ["AlertQueue", "Arn"]}
+        assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["AlertDeadLetterQueue", "Arn"]}
+
+
+def test_every_function_logs_to_its_own_retained_log_group(resources: dict[str, Any]) -> None:
+    for function_id in FUNCTION_SETTINGS:
+        (log_group_id,) = referenced_ids(resources[function_id]["Properties"]["LoggingConfig"]["LogGroup"])
+        assert resources[log_group_id]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_every_function_has_error_and_throttle_alarms_to_operations(resources: dict[str, Any]) -> None:
+    alarms = resources_of_type(resources, "AWS::CloudWatch::Alarm").values()
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "OperationsTopic"}]
+    watched = {
+        (alarm["Properties"]["MetricName"], next(referenced_ids(alarm["Properties"]["Dimensions"])))
+        for alarm in alarms
+        if alarm["Properties"]["Namespace"] == "AWS/Lambda"
+    }
+    assert watched == {(metric, function) for metric in ("Errors", "Throttles") for function in FUNCTION_SETTINGS}
+
+
+@pytest.mark.parametrize(
+    ("metric", "namespace", "subject"),
+    [
+        ("ApproximateNumberOfMessagesVisible", "AWS/SQS", "AlertDeadLetterQueue"),
+        ("CircuitOpen", {"Ref": "MetricsNamespace"}, None),
+        ("HealthStatus", {"Ref": "MetricsNamespace"}, None),
+    ],
+)
+def test_operational_alarms_exist(resources: dict[str, Any], metric: str, namespace: Any, subject: str | None) -> None:
+    matching = [
+        alarm["Properties"]
+        for alarm in resources_of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["MetricName"] == metric and alarm["Properties"]["Namespace"] == namespace
+    ]
+    assert len(matching) == 1
+    if subject is not None:
+        assert subject in set(referenced_ids(matching[0]["Dimensions"]))
+
+
+def test_dashboard_shows_the_stack_metrics(resources: dict[str, Any]) -> None:
+    body, _ = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for metric in (
+        "AlertsForwarded",
+        "AlertsRetried",
+        "AlertsDeadLettered",
+        "AlertsThrottled",
+        "CircuitOpen",
+        "HealthStatus",
+    ):
+        assert metric in body
+
+
+def test_outputs_name_every_queue_topic_bus_table_and_api(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    exposed = {name for output in template["Outputs"].values() for name in referenced_ids(output["Value"])}
+    kinds = (
+        "AWS::SQS::Queue",
+        "AWS::SNS::Topic",
+        "AWS::Events::EventBus",
+        "AWS::DynamoDB::Table",
+        "AWS::Serverless::Api",
+    )
+    expected = {name for kind in kinds for name in resources_of_type(resources, kind)}
+    assert expected <= exposed
+
+
+def test_webhook_api_serves_both_routes_with_throttling_and_access_logs(resources: dict[str, Any]) -> None:
+    api = resources["WebhookApi"]["Properties"]
+    assert api["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["WebhookApiAccessLogGroup", "Arn"]}
+    (method_settings,) = api["MethodSettings"]
+    assert {"ThrottlingRateLimit", "ThrottlingBurstLimit"} <= set(method_settings)
+    routes = {
+        (event["Properties"]["Method"], event["Properties"]["Path"])
+        for event in resources["WebhookReceiverFunction"]["Properties"]["Events"].values()
+        if event["Type"] == "Api"
+    }
+    assert routes == {("POST", "/webhooks/pagerduty"), ("GET", "/health")}
