@@ -1,0 +1,364 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from pagerduty_utils.alert_forwarding import (
+    AlertForwarder,
+    BatchReport,
+    ForwarderDependencies,
+    InboundMessage,
+    Plan,
+    Verdict,
+    alert_key,
+    ledger_entry,
+)
+from pagerduty_utils.api_client import InvalidEventError, PagerDutyUnavailableError, RateLimitedError
+from pagerduty_utils.audit_logger import AuditLogger
+from pagerduty_utils.circuit_breaker import CircuitOpenError
+from pagerduty_utils.dead_letter import REASON_ATTRIBUTE, DeadLetterQueue
+from pagerduty_utils.delivery_ledger import DeliveryLedger
+from pagerduty_utils.exceptions import DependencyError, ValidationError
+from pagerduty_utils.metrics_collector import MetricsCollector
+from pagerduty_utils.pagerduty_events import AlertEvent, AlertPayload, EventAction, Severity
+from pagerduty_utils.queue_backoff import QueueBackoff
+from pagerduty_utils.rate_limiter import RateLimiter
+from pdutils.testing.forwarder import StateTable
+
+ROUTING_KEY = "R" * 32
+OTHER_ROUTING_KEY = "S" * 32
+T0 = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
+
+
+def event(
+    dedup_key: str, action: EventAction = EventAction.TRIGGER, minute: int = 0, routing_key: str = ROUTING_KEY
+) -> AlertEvent:
+    payload = None
+    if action is EventAction.TRIGGER:
+        payload = AlertPayload.model_validate(
+            {"summary": f"{dedup_key} fired", "source": "test", "severity": Severity.ERROR}
+        )
+    return AlertEvent(
+        routing_key=routing_key,
+        event_action=action,
+        dedup_key=dedup_key,
+        payload=payload,
+        occurred_at=T0 + timedelta(minutes=minute),
+    )
+
+
+def message(message_id: str, *events: AlertEvent, **plan: Any) -> InboundMessage:
+    """A message whose content tells the fake planner what to return."""
+    content: dict[str, Any] = {"events": [item.model_dump(mode="json") for item in events], "plan": plan}
+    for index, item in enumerate(events):
+        content["events"][index]["routing_key"] = item.routing_key
+        content["events"][index]["occurred_at"] = item.occurred_at.isoformat() if item.occurred_at else None
+    return InboundMessage(
+        message_id=message_id,
+        content=content,
+        body=json.dumps(content),
+        sent_at=T0,
+        receipt_handle=f"receipt-{message_id}",
+        queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/alerts",
+    )
+
+
+class FakePlanner:
+    def plan(self, content: str | Mapping[str, Any]) -> Plan:
+        assert isinstance(content, Mapping)
+        options = content["plan"]
+        if "error" in options:
+            raise {"validation": ValidationError, "dependency": DependencyError}[options["error"]]("planner says no")
+        events = tuple(AlertEvent.model_validate(item) for item in content["events"])
+        return Plan(events=events, dropped=options.get("dropped", 0), unroutable=tuple(options.get("unroutable", ())))
+
+
+@dataclass
+class FakeSender:
+    sent: list[AlertEvent] = field(default_factory=list)
+    failures: dict[str, Exception] = field(default_factory=dict)
+    before_accept: Callable[[AlertEvent], None] | None = None
+
+    async def send(self, event: AlertEvent, *, deadline: float | None = None) -> object:
+        await asyncio.sleep(0)
+        failure = self.failures.get(f"{event.dedup_key}:{event.event_action.value}")
+        if failure is not None:
+            raise failure
+        if self.before_accept is not None:
+            self.before_accept(event)
+        self.sent.append(event)
+        return {"status": "success"}
+
+    def sent_actions(self, dedup_key: str) -> list[str]:
+        return [item.event_action.value for item in self.sent if item.dedup_key == dedup_key]
+
+
+@dataclass
+class FakeCircuit:
+    open_seconds: float | None = None
+
+    def open_for(self) -> float | None:
+        return self.open_seconds
+
+    async def call_async(self, operation: Callable[[], Awaitable[object]]) -> object:
+        if self.open_seconds:
+            raise CircuitOpenError("open", retry_after=self.open_seconds)
+        return await operation()
+
+
+class RecordingAudit(AuditLogger):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[tuple[str, str, dict[str, object]]] = []
+
+    def record(self, action: str, outcome: str, *, reason: str | None = None, **context: object) -> None:
+        self.records.append((action, outcome, {"reason": reason, **context}))
+
+
+class RecordingMetrics(MetricsCollector):
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, float] = {}
+
+    def count(self, name: str, value: float = 1, **dimensions: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + value
+
+    def timing(self, name: str, milliseconds: float, **dimensions: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+
+@dataclass
+class Harness:
+    table: StateTable
+    sender: FakeSender
+    circuit: FakeCircuit
+    metrics: RecordingMetrics
+    ledger: DeliveryLedger
+    dlq_url: str
+    audit: RecordingAudit = field(default_factory=RecordingAudit)
+    rate_limit: int = 120
+    with_dlq: bool = True
+
+    def forwarder(self) -> AlertForwarder:
+        sqs = boto3.client("sqs")
+        return AlertForwarder(
+            ForwarderDependencies(
+                planner=FakePlanner(),
+                sender=self.sender,
+                ledger=self.ledger,
+                limiter=RateLimiter(self.table.name, limit_per_minute=self.rate_limit, client=self.table.client),
+                circuit=self.circuit,
+                metrics=self.metrics,
+                dead_letters=DeadLetterQueue(self.dlq_url, client=sqs) if self.with_dlq else None,
+                backoff=QueueBackoff(client=sqs),
+                audit=self.audit,
+            )
+        )
+
+    def run(self, *messages: InboundMessage, seconds_left: float = 30.0) -> BatchReport:
+        forwarder = self.forwarder()
+        return asyncio.run(forwarder.forward(list(messages), deadline=_monotonic() + seconds_left))
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        response = boto3.client("sqs").receive_message(
+            QueueUrl=self.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        )
+        return [dict(item) for item in response.get("Messages", [])]
+
+
+def _monotonic() -> float:
+    return time.monotonic()
+
+
+@pytest.fixture
+def harness(in_process_state_table: StateTable) -> Harness:
+    dlq_url = boto3.client("sqs").create_queue(QueueName="alerts-dlq")["QueueUrl"]
+    ledger = DeliveryLedger(in_process_state_table.name, retention_seconds=3600, client=in_process_state_table.client)
+    return Harness(in_process_state_table, FakeSender(), FakeCircuit(), RecordingMetrics(), ledger, dlq_url)
+
+
+def test_healthy_batch_is_delivered_and_recorded(harness: Harness) -> None:
+    report = harness.run(message("m1", event("a")), message("m2", event("b")), message("m3", event("c")))
+    assert report.retried == []
+    assert report.count(Verdict.DELIVERED) == 3
+    assert sorted(item.dedup_key or "" for item in harness.sender.sent) == ["a", "b", "c"]
+    assert harness.metrics.counts["Forwarded"] == 3
+    assert harness.metrics.counts["DeliveryLatency"] == 3
+    assert set(harness.ledger.latest([alert_key(event(key)) for key in "abc"])) == {
+        alert_key(event(key)) for key in "abc"
+    }
+
+
+def test_redelivered_record_is_not_sent_again(harness: Harness) -> None:
+    harness.run(message("m1", event("a")))
+    report = harness.run(message("m1", event("a")))
+    assert report.outcomes["m1"].verdict is Verdict.SKIPPED
+    assert len(harness.sender.sent) == 1
+    assert harness.metrics.counts["Skipped"] == 1
+
+
+def test_same_key_is_sent_in_event_time_order(harness: Harness) -> None:
+    resolve, trigger = event("a", EventAction.RESOLVE, minute=5), event("a", minute=1)
+    report = harness.run(message("m1", resolve), message("m2", trigger))
+    assert report.count(Verdict.DELIVERED) == 2
+    assert harness.sender.sent_actions("a") == ["trigger", "resolve"]
+    newest = harness.ledger.latest([alert_key(resolve)])[alert_key(resolve)]
+    assert newest.action == "resolve"
+
+
+def test_duplicates_within_a_batch_are_sent_once(harness: Harness) -> None:
+    report = harness.run(message("m1", event("a")), message("m2", event("a")))
+    assert harness.sender.sent_actions("a") == ["trigger"]
+    assert {outcome.verdict for outcome in report.outcomes.values()} == {Verdict.DELIVERED, Verdict.SKIPPED}
+
+
+def test_late_trigger_never_reopens_a_resolved_alert(harness: Harness) -> None:
+    harness.run(message("m1", event("a", EventAction.RESOLVE, minute=10)))
+    report = harness.run(message("m2", event("a", minute=3)))
+    assert report.outcomes["m2"] == report.outcomes["m2"].__class__(Verdict.SKIPPED, "stale")
+    assert harness.sender.sent_actions("a") == ["resolve"]
+
+
+def test_retryable_failure_holds_back_later_events_of_the_key(harness: Harness) -> None:
+    harness.sender.failures["a:trigger"] = RateLimitedError("slow down", status=429, retry_after=7)
+    report = harness.run(
+        message("m1", event("a", minute=1)),
+        message("m2", event("a", EventAction.RESOLVE, minute=2)),
+        message("m3", event("b")),
+    )
+    assert report.retried == ["m1", "m2"]
+    assert report.outcomes["m1"].retry_after == 7
+    assert report.outcomes["m2"].reason == "ordering"
+    assert harness.sender.sent_actions("a") == []
+    assert harness.sender.sent_actions("b") == ["trigger"]
+    assert harness.metrics.counts["Throttled"] == 1
+
+
+def test_unavailable_pagerduty_is_retried(harness: Harness) -> None:
+    harness.sender.failures["a:trigger"] = PagerDutyUnavailableError("boom", status=503)
+    report = harness.run(message("m1", event("a")))
+    assert report.retried == ["m1"]
+    assert report.outcomes["m1"].reason == "unavailable"
+
+
+def test_rejected_event_is_dead_lettered_with_its_reason_and_audited(harness: Harness) -> None:
+    harness.sender.failures["a:trigger"] = InvalidEventError("bad event", status=400)
+    report = harness.run(message("m1", event("a")), message("m2", event("b")))
+    assert report.retried == []
+    assert report.outcomes["m1"].verdict is Verdict.DEAD_LETTERED
+    [letter] = harness.dead_letters()
+    assert letter["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"] == "invalid_event"
+    assert json.loads(letter["Body"])["events"][0]["dedup_key"] == "a"
+    assert [(action, context["message_id"]) for action, _, context in harness.audit.records] == [
+        ("alert.dead_letter", "m1")
+    ]
+    assert harness.metrics.counts["DeadLettered"] == 1
+
+
+@pytest.mark.parametrize(
+    ("plan", "reason"),
+    [({"unroutable": ["no rule matches"]}, "unroutable"), ({"error": "validation"}, "validation")],
+)
+def test_unprocessable_messages_are_dead_lettered(harness: Harness, plan: dict[str, Any], reason: str) -> None:
+    report = harness.run(message("m1", **plan))
+    assert report.outcomes["m1"].verdict is Verdict.DEAD_LETTERED
+    assert report.outcomes["m1"].reason == reason
+    assert len(harness.dead_letters()) == 1
+
+
+def test_without_a_dead_letter_queue_permanent_failures_stay_queued(harness: Harness) -> None:
+    harness.with_dlq = False
+    report = harness.run(message("m1", unroutable=["no rule matches"]))
+    assert report.retried == ["m1"]
+
+
+def test_planner_dependency_failure_is_retried(harness: Harness) -> None:
+    report = harness.run(message("m1", error="dependency"))
+    assert report.retried == ["m1"]
+
+
+def test_dropped_alerts_are_counted_not_sent(harness: Harness) -> None:
+    report = harness.run(message("m1", dropped=2))
+    assert report.outcomes["m1"].verdict is Verdict.DROPPED
+    assert harness.metrics.counts["Dropped"] == 2
+    assert harness.sender.sent == []
+
+
+def test_open_circuit_hands_everything_back_without_calling(harness: Harness) -> None:
+    harness.circuit.open_seconds = 42
+    report = harness.run(message("m1", event("a")), message("m2", event("b")))
+    assert report.retried == ["m1", "m2"]
+    assert {outcome.retry_after for outcome in report.outcomes.values()} == {42}
+    assert harness.sender.sent == []
+    assert harness.metrics.counts["CircuitOpen"] == 2
+
+
+def test_over_budget_events_are_retried_after_the_refill(harness: Harness) -> None:
+    harness.rate_limit = 12  # burst 2
+    report = harness.run(*(message(f"m{index}", event(f"k{index}")) for index in range(4)))
+    assert report.count(Verdict.DELIVERED) == 2
+    assert len(report.retried) == 2
+    assert all(report.outcomes[item].reason == "throttled" for item in report.retried)
+    assert all((report.outcomes[item].retry_after or 0) > 0 for item in report.retried)
+
+
+def test_routing_keys_have_separate_budgets(harness: Harness) -> None:
+    harness.rate_limit = 12
+    batch = [message(f"m{index}", event(f"k{index}", routing_key=ROUTING_KEY)) for index in range(2)]
+    batch += [message(f"n{index}", event(f"k{index}", routing_key=OTHER_ROUTING_KEY)) for index in range(2)]
+    report = harness.run(*batch)
+    assert report.count(Verdict.DELIVERED) == 4
+
+
+def test_no_time_left_hands_records_back(harness: Harness) -> None:
+    report = harness.run(message("m1", event("a")), seconds_left=0.1)
+    assert report.outcomes["m1"].reason == "deadline"
+    assert harness.sender.sent == []
+
+
+def test_ledger_outage_hands_the_batch_back(harness: Harness) -> None:
+    harness.ledger = DeliveryLedger("no-such-table", retention_seconds=60, client=harness.table.client)
+    report = harness.run(message("m1", event("a")))
+    assert report.retried == ["m1"]
+    assert harness.sender.sent == []
+
+
+def test_trigger_that_lost_a_race_to_a_newer_resolve_is_resolved_again(harness: Harness) -> None:
+    trigger = event("a", minute=1)
+    newer_resolve = event("a", EventAction.RESOLVE, minute=2)
+
+    def concurrent_forwarder_delivers_resolve(sent: AlertEvent) -> None:
+        if sent.event_action is EventAction.TRIGGER:
+            harness.ledger.record(alert_key(newer_resolve), ledger_entry(newer_resolve, message("x")))
+
+    harness.sender.before_accept = concurrent_forwarder_delivers_resolve
+    report = harness.run(message("m1", trigger))
+    assert report.outcomes["m1"].verdict is Verdict.DELIVERED
+    assert harness.sender.sent_actions("a") == ["trigger", "resolve"]
+
+
+def test_retried_messages_are_hidden_for_their_backoff(harness: Harness) -> None:
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody="x")
+    received = sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=0)["Messages"][0]
+    harness.circuit.open_seconds = 600
+    inbound = message("m1", event("a"))
+    inbound = InboundMessage(
+        message_id="m1",
+        content=inbound.content,
+        body=inbound.body,
+        sent_at=T0,
+        receipt_handle=received["ReceiptHandle"],
+        queue_url=queue_url,
+    )
+    harness.run(inbound)
+    assert sqs.receive_message(QueueUrl=queue_url).get("Messages", []) == []

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
+
+from pagerduty_utils.api_client import PagerDutyUnavailableError, RateLimitedError
+from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError, circuit_name
+from pdutils.testing.forwarder import StateTable
+
+FAILURE_THRESHOLD = 3
+RECOVERY_SECONDS = 60
+
+
+@pytest.fixture
+def name() -> str:
+    return circuit_name(f"events-{uuid.uuid4().hex[:8]}.example.com")
+
+
+@pytest.fixture
+def make_circuit(in_process_state_table: StateTable, name: str) -> Callable[[], Circuit]:
+    """Each call is one more 'process': its own persistence object and cache, the same table."""
+
+    def make() -> Circuit:
+        persistence = CircuitBreakerDynamoDBPersistence(
+            table_name=in_process_state_table.name,
+            key_attr="pk",
+            expiry_attr="expiration",
+            boto3_client=in_process_state_table.client,
+        )
+        return Circuit(
+            name,
+            persistence,
+            failure_types=(PagerDutyUnavailableError,),
+            failure_threshold=FAILURE_THRESHOLD,
+            recovery_seconds=RECOVERY_SECONDS,
+            cache_seconds=0,
+        )
+
+    return make
+
+
+def fail() -> None:
+    raise PagerDutyUnavailableError("down", status=503)
+
+
+def trip(circuit: Circuit) -> None:
+    for _ in range(FAILURE_THRESHOLD):
+        with pytest.raises(PagerDutyUnavailableError):
+            circuit.call(fail)
+
+
+def recovery_elapsed(table: StateTable, name: str) -> None:
+    """Move the stored opening back past the recovery timeout (the store, not the clock, is what others see)."""
+    table.client.update_item(
+        TableName=table.name,
+        Key={"pk": {"S": name}},
+        UpdateExpression="SET opened_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - RECOVERY_SECONDS - 1)}},
+    )
+
+
+def test_key_follows_the_state_table_layout() -> None:
+    assert circuit_name("events.pagerduty.com") == "circuit#events.pagerduty.com"
+
+
+def test_closed_circuit_runs_the_call(make_circuit: Callable[[], Circuit]) -> None:
+    assert make_circuit().call(lambda: 202) == 202
+
+
+def test_consecutive_failures_open_it_for_every_process(make_circuit: Callable[[], Circuit]) -> None:
+    circuit, other_process = make_circuit(), make_circuit()
+    trip(circuit)
+    calls: list[str] = []
+    with pytest.raises(CircuitOpenError) as raised:
+        other_process.call(lambda: calls.append("sent"))
+    assert calls == []
+    assert 0 < (raised.value.retry_after or 0) <= RECOVERY_SECONDS
+    assert 0 < (other_process.open_for() or 0) <= RECOVERY_SECONDS
+
+
+def test_throttling_does_not_trip_the_host_circuit(make_circuit: Callable[[], Circuit]) -> None:
+    circuit = make_circuit()
+
+    def throttled() -> None:
+        raise RateLimitedError("slow down", status=429)
+
+    for _ in range(FAILURE_THRESHOLD * 2):
+        with pytest.raises(RateLimitedError):
+            circuit.call(throttled)
+    assert circuit.open_for() is None
+
+
+def test_successful_probe_closes_it(
+    make_circuit: Callable[[], Circuit], in_process_state_table: StateTable, name: str
+) -> None:
+    circuit = make_circuit()
+    trip(circuit)
+    recovery_elapsed(in_process_state_table, name)
+    assert circuit.open_for() == 0
+    assert circuit.call(lambda: "probe") == "probe"
+    assert make_circuit().call(lambda: "after") == "after"
+
+
+def test_only_one_process_probes_at_a_time(
+    make_circuit: Callable[[], Circuit], in_process_state_table: StateTable, name: str
+) -> None:
+    prober, other_process = make_circuit(), make_circuit()
+    trip(prober)
+    recovery_elapsed(in_process_state_table, name)
+    probing, release = threading.Event(), threading.Event()
+
+    def slow_probe() -> str:
+        probing.set()
+        assert release.wait(10)
+        return "probe"
+
+    worker = threading.Thread(target=prober.call, args=(slow_probe,))
+    worker.start()
+    assert probing.wait(10)
+    with pytest.raises(CircuitOpenError):
+        other_process.call(lambda: "second probe")
+    release.set()
+    worker.join(10)
+    assert other_process.call(lambda: "closed again") == "closed again"
+
+
+def test_async_face_counts_failures_and_runs_calls_concurrently(make_circuit: Callable[[], Circuit]) -> None:
+    circuit = make_circuit()
+
+    async def scenario() -> list[str]:
+        in_flight = 0
+        peak = 0
+
+        async def send(index: int) -> str:
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.01)
+            in_flight -= 1
+            return f"sent-{index}"
+
+        results = await asyncio.gather(*(circuit.call_async(functools.partial(send, index)) for index in range(5)))
+        assert peak > 1
+
+        async def down() -> None:
+            fail()
+
+        for _ in range(FAILURE_THRESHOLD):
+            with pytest.raises(PagerDutyUnavailableError):
+                await circuit.call_async(down)
+        with pytest.raises(CircuitOpenError):
+            await circuit.call_async(lambda: send(99))
+        return list(results)
+
+    try:
+        assert asyncio.run(scenario()) == [f"sent-{index}" for index in range(5)]
+    finally:
+        circuit.close()
