@@ -6,6 +6,8 @@ deployed. cfn-lint, ``sam validate --lint`` and checkov check the rest in ``./de
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -343,17 +345,22 @@ def test_operational_alarms_exist(resources: dict[str, Any], metric: str, namesp
         assert subject in set(referenced_ids(matching[0]["Dimensions"]))
 
 
-def test_dashboard_shows_the_stack_metrics(resources: dict[str, Any]) -> None:
+def test_dashboard_is_valid_json_showing_the_stack_metrics(resources: dict[str, Any]) -> None:
     body, _ = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "placeholder", body))
+    shown = json.dumps(dashboard["widgets"])
     for metric in (
-        "AlertsForwarded",
-        "AlertsRetried",
-        "AlertsDeadLettered",
-        "AlertsThrottled",
+        "Forwarded",
+        "Retried",
+        "DeadLettered",
+        "Throttled",
         "CircuitOpen",
+        "DeliveryLatency",
+        "WebhookProcessed",
         "HealthStatus",
+        "HealthCheck",
     ):
-        assert metric in body
+        assert f'"{metric}"' in shown or f'\\"{metric}\\"' in shown, metric
 
 
 def test_outputs_name_every_queue_topic_bus_table_and_api(template: dict[str, Any], resources: dict[str, Any]) -> None:
