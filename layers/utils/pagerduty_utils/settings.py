@@ -68,6 +68,9 @@ class ReceiverSettings(CommonSettings):
     notification_topic_arn: str | None = Field(None, alias="NOTIFICATION_TOPIC_ARN")
     max_body_bytes: PositiveInt = Field(256 * 1024, alias="WEBHOOK_MAX_BODY_BYTES")
     replay_window_seconds: PositiveInt = Field(6 * 3600, alias="WEBHOOK_REPLAY_WINDOW_SECONDS")
+    # Longer than the function timeout: a claim outliving its invocation means that invocation crashed.
+    processing_lease_seconds: PositiveInt = Field(30, alias="WEBHOOK_PROCESSING_LEASE_SECONDS")
+    incident_state_retention_seconds: PositiveInt = Field(30 * 86400, alias="INCIDENT_STATE_RETENTION_SECONDS")
 
 
 class HealthSettings(CommonSettings):
@@ -83,6 +86,7 @@ class HealthSettings(CommonSettings):
     queue_age_threshold_seconds: PositiveInt = Field(300, alias="QUEUE_AGE_THRESHOLD_SECONDS")
     dead_letter_depth_threshold: int = Field(0, ge=0, alias="DEAD_LETTER_DEPTH_THRESHOLD")
     deadline_seconds: PositiveFloat = Field(10.0, alias="HEALTH_DEADLINE_SECONDS")
+    snapshot_lifetime_seconds: PositiveInt = Field(900, alias="HEALTH_SNAPSHOT_TTL_SECONDS")
 
     @property
     def secret_id_list(self) -> list[str]:

@@ -1,0 +1,66 @@
+"""Builds the receiver's dependencies from its settings: the one place that knows the real adapters.
+
+AWS clients get short timeouts and at most one retry, because PagerDuty waits only 5 seconds for an answer:
+a slow dependency should turn into a quick 5xx (PagerDuty retries) rather than a timeout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+from botocore.config import Config
+
+from pagerduty_utils.audit_logger import audit_logger
+from pagerduty_utils.event_publisher import EventBridgePublisher, SnsNotificationPublisher
+from pagerduty_utils.incident_state import DynamoDBWebhookStateStore
+from pagerduty_utils.metrics_collector import metrics_collector
+from pagerduty_utils.settings import ReceiverSettings
+from pagerduty_utils.webhook_processor.health_snapshot import DynamoDBHealthSnapshotReader, HealthSnapshotReader
+from pagerduty_utils.webhook_processor.processing import ReceiverPolicy, WebhookProcessor
+from pagerduty_utils.webhook_processor.signature import SecretsManagerWebhookSecrets
+
+AWS_CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2})
+
+
+@dataclass(frozen=True)
+class ReceiverDependencies:
+    processor: WebhookProcessor
+    health: HealthSnapshotReader
+    max_body_bytes: int
+
+
+def build_dependencies(settings: ReceiverSettings) -> ReceiverDependencies:
+    dynamodb = boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
+    notifier = None
+    if settings.notification_topic_arn:
+        notifier = SnsNotificationPublisher(
+            settings.notification_topic_arn, client=boto3.client("sns", config=AWS_CLIENT_CONFIG)
+        )
+    processor = WebhookProcessor(
+        secrets=SecretsManagerWebhookSecrets(
+            settings.webhook_secrets_secret_id, max_age=settings.secrets_cache_seconds
+        ),
+        store=DynamoDBWebhookStateStore(
+            settings.state_table_name,
+            client=dynamodb,
+            lease_seconds=settings.processing_lease_seconds,
+            # A duplicate older than the replay window is refused as stale anyway: keep "done" that long.
+            dedup_retention_seconds=settings.replay_window_seconds + settings.processing_lease_seconds,
+            incident_retention_seconds=settings.incident_state_retention_seconds,
+        ),
+        publisher=EventBridgePublisher(
+            settings.event_bus_name, client=boto3.client("events", config=AWS_CLIENT_CONFIG)
+        ),
+        notifier=notifier,
+        policy=ReceiverPolicy(
+            replay_window_seconds=settings.replay_window_seconds, lease_seconds=settings.processing_lease_seconds
+        ),
+        audit=audit_logger,
+        metrics=metrics_collector,
+    )
+    return ReceiverDependencies(
+        processor=processor,
+        health=DynamoDBHealthSnapshotReader(settings.state_table_name, client=dynamodb),
+        max_body_bytes=settings.max_body_bytes,
+    )
