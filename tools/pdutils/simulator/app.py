@@ -80,13 +80,15 @@ class Simulator:
         self.lifecycle.api_url = url
 
     def reset(self) -> None:
-        """Back to a fresh start: no state, faults, subscriptions, throttling history or extra tokens."""
+        """A fresh start: no state, faults, subscriptions, throttling history, changed limits or extra tokens."""
         with self._reset_lock:
             self.faults.clear()
             self.faults.reseed()
             self.webhooks.reset()
             self.events_limiter.reset()
+            self.events_limiter.limit = self.config.events_rate_limit_per_minute
             self.rest_limiter.reset()
+            self.rest_limiter.limit = self.config.rest_rate_limit_per_minute
             self.valid_tokens.clear()
             self.valid_tokens.update(self.config.valid_tokens)
             self.state.clear()

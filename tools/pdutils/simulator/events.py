@@ -46,10 +46,12 @@ class EventsAPI:
             raise APIError(400, [f"Length of 'routing_key' is incorrect (should be {ROUTING_KEY_LENGTH} characters)"])
         return routing_key
 
-    def _throttle(self, routing_key: str) -> None:
+    def _throttle(self, routing_key: str) -> dict[str, str]:
+        """The rate-limit headers for an admitted event; 429 (event not ingested) when over budget."""
         decision = self.limiter.check(routing_key)
         if not decision.allowed:
             raise APIError(429, headers=decision.headers())
+        return decision.headers()
 
     def enqueue(self, event: Any) -> Reply:
         routing_key = self._admit(event)
@@ -59,9 +61,13 @@ class EventsAPI:
             problems.append(f"event_action: must be one of {sorted(EVENT_ACTIONS)}")
         if problems:
             raise APIError(400, problems)
-        self._throttle(routing_key)
-        if action == "trigger":
-            return self._trigger(routing_key, event)
+        headers = self._throttle(routing_key)
+        reply = self._trigger(routing_key, event) if action == "trigger" else self._follow_up(routing_key, event)
+        reply.headers.update(headers)
+        return reply
+
+    def _follow_up(self, routing_key: str, event: dict[str, Any]) -> Reply:
+        action = event["event_action"]
         dedup_key: str = event["dedup_key"]
         with self.state.lock:
             alert = self.state.open_alert(routing_key, dedup_key)
@@ -110,10 +116,12 @@ class EventsAPI:
         return accepted(dedup_key)
 
     def change(self, event: Any) -> Reply:
-        self._throttle(self._admit(event))
+        headers = self._throttle(self._admit(event))
         with self.state.lock:
             self.state.change_events.append({**event, "received_at": utc_now()})
-        return accepted(message="Change event processed")
+        reply = accepted(message="Change event processed")
+        reply.headers.update(headers)
+        return reply
 
     def _agent(self, routing_key: str) -> dict[str, Any]:
         """Events-driven changes are made by the service's integration, as PagerDuty reports them."""

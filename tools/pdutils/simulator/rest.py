@@ -4,6 +4,7 @@ abilities and users/me, with PagerDuty's ``From`` rule and classic offset pagina
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -12,7 +13,7 @@ from typing import Any
 
 from pdutils.simulator.incidents import SIMULATED_USER_EMAIL, SIMULATED_USER_ID, IncidentLifecycle, user_reference
 from pdutils.simulator.replies import APIError, Reply
-from pdutils.simulator.state import OPEN_STATUSES, WEB_HOST, Incident, SimulatorState
+from pdutils.simulator.state import OPEN_STATUSES, WEB_HOST, AuditEntry, Incident, SimulatorState
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -70,6 +71,32 @@ def paginate(items: Sequence[dict[str, Any]], request: RestRequest, collection: 
     }
 
 
+def paginate_by_cursor(items: Sequence[dict[str, Any]], request: RestRequest, collection: str) -> dict[str, Any]:
+    """Cursor pagination: an opaque ``cursor`` in, ``next_cursor`` out (None on the last page)."""
+    limit = min(request.integer("limit", MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+    if limit < 1:
+        raise APIError(400, ["limit must be positive"])
+    cursor = request.first("cursor")
+    start = decode_cursor(cursor) if cursor else 0
+    end = start + limit
+    next_cursor = encode_cursor(end) if end < len(items) else None
+    return {collection: list(items[start:end]), "limit": limit, "next_cursor": next_cursor}
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"position:{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        label, position = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
+        if label != "position" or int(position) < 0:
+            raise ValueError(cursor)
+        return int(position)
+    except ValueError:  # also bad base64 and bad UTF-8
+        raise APIError(400, ["cursor is not valid"]) from None
+
+
 Handler = Callable[[RestRequest, dict[str, str]], Reply]
 
 
@@ -88,6 +115,8 @@ class RestAPI:
             ("POST", re.compile(r"/incidents/(?P<id>[^/]+)/notes"), self.create_note),
             ("GET", re.compile(r"/services"), self.list_services),
             ("GET", re.compile(r"/services/(?P<id>[^/]+)"), self.get_service),
+            ("GET", re.compile(r"/services/(?P<id>[^/]+)/audit/records"), self.service_audit_records),
+            ("GET", re.compile(r"/audit/records"), self.audit_records),
             ("GET", re.compile(r"/abilities"), self.list_abilities),
             ("GET", re.compile(r"/users/me"), self.current_user),
         ]
@@ -210,6 +239,31 @@ class RestAPI:
             if service is None:
                 raise APIError(404, [f"Service {params['id']} not found"])
             return Reply(200, {"service": service.to_dict(self.lifecycle.api_url)})
+
+    def audit_records(self, request: RestRequest, _: dict[str, str]) -> Reply:
+        with self.state.lock:
+            records = [self._audit_view(entry) for entry in self.state.audit_trail]
+        return Reply(200, paginate_by_cursor(records, request, "records"))
+
+    def service_audit_records(self, request: RestRequest, params: dict[str, str]) -> Reply:
+        with self.state.lock:
+            if params["id"] not in self.state.services:
+                raise APIError(404, [f"Service {params['id']} not found"])
+            records = [self._audit_view(entry) for entry in self.state.audit_trail if entry.service_id == params["id"]]
+        return Reply(200, paginate_by_cursor(records, request, "records"))
+
+    def _audit_view(self, entry: AuditEntry) -> dict[str, Any]:
+        return {
+            "id": entry.id,
+            "self": f"{self.lifecycle.api_url}/audit/records/{entry.id}",
+            "execution_time": entry.execution_time,
+            "execution_context": None,
+            "actors": [user_reference(self.lifecycle.api_url)],
+            "method": {"type": entry.method},
+            "root_resource": self.lifecycle.service_reference(entry.service_id),
+            "action": entry.action,
+            "details": None,
+        }
 
     def list_abilities(self, _: RestRequest, __: dict[str, str]) -> Reply:
         return Reply(200, {"abilities": list(ABILITIES)})

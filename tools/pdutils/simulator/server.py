@@ -20,8 +20,9 @@ from urllib.parse import parse_qs, urlsplit
 from pdutils.simulator.app import CONTROL_PREFIX, Simulator
 from pdutils.simulator.config import SimulatorConfig
 from pdutils.simulator.faults import FaultInjector
+from pdutils.simulator.incidents import new_id
 from pdutils.simulator.replies import Reply, error_reply
-from pdutils.simulator.state import SimulatorState, WebhookSubscription
+from pdutils.simulator.state import Service, SimulatorState, WebhookSubscription
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -119,8 +120,30 @@ class SimulatorHandle:
     def validation_enabled(self) -> bool:
         return self.simulator.validator is not None
 
+    @property
+    def events_rate_limit(self) -> int:
+        """Events accepted per routing key per minute (settable; back to the configured value on ``reset``)."""
+        return self.simulator.events_limiter.limit
+
+    @events_rate_limit.setter
+    def events_rate_limit(self, per_minute: int) -> None:
+        self.simulator.events_limiter.limit = per_minute
+
+    @property
+    def rest_rate_limit(self) -> int:
+        """REST requests accepted per token per minute (settable; back to the configured value on ``reset``)."""
+        return self.simulator.rest_limiter.limit
+
+    @rest_rate_limit.setter
+    def rest_rate_limit(self, per_minute: int) -> None:
+        self.simulator.rest_limiter.limit = per_minute
+
     def reset(self) -> None:
         self.simulator.reset()
+
+    def add_service(self, name: str) -> Service:
+        """Add a service to the account (incidents can be created on it; it appears in the audit trail)."""
+        return self.state.add_service(Service(new_id("P")[:7], name))
 
     def add_webhook_subscription(
         self, url: str, secret: str, event_types: Sequence[str] | None = None

@@ -77,6 +77,20 @@ class Service:
 
 
 @dataclass
+class AuditEntry:
+    """A configuration change, as the audit trail (``/audit/records``, cursor-paginated) reports it."""
+
+    id: str
+    service_id: str
+    action: str
+    method: str
+    execution_time: str = field(default_factory=utc_now)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Alert:
     """An Events API alert: one per open (routing_key, dedup_key); later events on it are appended."""
 
@@ -168,11 +182,20 @@ class SimulatorState:
     incidents: dict[str, Incident] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
     webhook_deliveries: list[WebhookDelivery] = field(default_factory=list)
+    audit_trail: list[AuditEntry] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.services.setdefault(DEFAULT_SERVICE_ID, Service(DEFAULT_SERVICE_ID, DEFAULT_SERVICE_NAME))
+
+    def add_service(self, service: Service, method: str = "api_token") -> Service:
+        """Register ``service`` and write its creation to the audit trail."""
+        with self.lock:
+            self.services[service.id] = service
+            entry_id = f"{len(self.audit_trail) + 1:04d}{service.id}"
+            self.audit_trail.append(AuditEntry(entry_id, service.id, "create", method))
+        return service
 
     def next_number(self) -> int:
         return next(self._numbers)
@@ -186,6 +209,7 @@ class SimulatorState:
             self.incidents.clear()
             self.services.clear()
             self.webhook_deliveries.clear()
+            self.audit_trail.clear()
             self._numbers = itertools.count(1)
             self.__post_init__()
 
@@ -195,8 +219,7 @@ class SimulatorState:
             if service.routing_key == routing_key:
                 return service
         service = Service(service_id_for(routing_key), f"Events integration {routing_key[:6]}", routing_key)
-        self.services[service.id] = service
-        return service
+        return self.add_service(service, method="other")
 
     def open_alert(self, routing_key: str, dedup_key: str) -> Alert | None:
         alert = self.alerts.get((routing_key, dedup_key))
@@ -212,4 +235,5 @@ class SimulatorState:
                 "incidents": [incident.to_dict() for incident in self.incidents.values()],
                 "services": [service.to_dict() for service in self.services.values()],
                 "webhook_deliveries": [delivery.to_dict() for delivery in self.webhook_deliveries],
+                "audit_trail": [entry.to_dict() for entry in self.audit_trail],
             }
