@@ -1,0 +1,41 @@
+"""Command-line arguments shared by the local runtime's commands (kept free of heavy imports)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEFAULT_STACK_NAME = "pdutils-local"
+
+
+def add_template_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-t", "--template", type=Path, default=Path("template.yaml"), help="SAM template")
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameter values (default: each parameter's Default)",
+    )
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--aws",
+        choices=("embedded", "real"),
+        default="embedded",
+        help="embedded: the moto server of a running `pdutils start` (or --endpoint-url); real: your AWS account",
+    )
+    parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint to use instead (implies embedded)")
+    parser.add_argument("--stack-name", help=f"the deployed stack (default with --endpoint-url: {DEFAULT_STACK_NAME})")
+    parser.add_argument("--region", help="AWS region (default: the local stack's, or your AWS configuration's)")
+
+
+def parameter_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator:
+            raise SystemExit(f"--parameter-overrides expects KEY=VALUE, got {pair!r}")
+        overrides[name] = value
+    return overrides
