@@ -1,0 +1,175 @@
+"""Shared formatting: AWS console URLs, PagerDuty summaries, and clean-up of user-controlled text.
+
+Alarm descriptions, finding titles and custom event fields are written by people and pass through to PagerDuty,
+chat and e-mail. Before they leave this library they lose control and invisible formatting characters (which
+can hide or reorder text: bidi overrides, zero-width characters) and lone surrogates (which cannot be encoded),
+and they are bounded in length. Escaping for a particular channel (Slack mrkdwn, HTML) is the renderer's job.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+SUMMARY_LIMIT = 1024  # PagerDuty's limit on payload.summary
+ELLIPSIS = "…"
+DETAIL_STRING_LIMIT = 2048
+DETAIL_ITEMS_LIMIT = 50
+DETAIL_DEPTH_LIMIT = 8
+DETAILS_SIZE_LIMIT = 64 * 1024  # custom_details budget, well inside PagerDuty's 512 KB per event
+
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+_WHITESPACE_RUN = re.compile(r"\s+")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
+_SEPARATOR = " — "
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending with an ellipsis when it was cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return text[:limit]
+    return text[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def truncate_escaped(text: str, limit: int, escape: Callable[[str], str]) -> str:
+    """``escape(text)`` bounded to ``limit`` characters without cutting an escape sequence in half.
+
+    Escaping makes text longer, so this finds (by bisection) the longest raw prefix whose escaped form fits.
+    """
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    shortest, longest = 0, min(len(text), limit)
+    while shortest < longest:
+        middle = (shortest + longest + 1) // 2
+        if len(escape(truncate(text, middle))) <= limit:
+            shortest = middle
+        else:
+            longest = middle - 1
+    return escape(truncate(text, shortest))
+
+
+def clean_text(value: str, limit: int, *, single_line: bool = False) -> str:
+    """Strip invisible and control characters (keeping tabs and line breaks unless ``single_line``), bound length."""
+    text = _INVISIBLE.sub("", value)
+    if single_line:
+        text = _WHITESPACE_RUN.sub(" ", text).strip()
+    return truncate(text, limit)
+
+
+def first_line(text: str | None) -> str:
+    """The first non-empty line of ``text``: multi-line descriptions often carry a runbook after a short title."""
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def compose_summary(*parts: str | None, limit: int = SUMMARY_LIMIT) -> str:
+    """Join the non-empty ``parts`` on one line, cleaned and bounded to ``limit`` (PagerDuty's summary limit)."""
+    cleaned = (clean_text(part, limit, single_line=True) for part in parts if part)
+    return truncate(_SEPARATOR.join(part for part in cleaned if part), limit)
+
+
+def clean_details(value: Any) -> Any:
+    """A JSON-safe copy of ``value`` for ``custom_details``: strings cleaned, nesting and sizes bounded.
+
+    Non-finite floats (which json.loads accepts but JSON forbids) become strings. If the result is still larger
+    than ``DETAILS_SIZE_LIMIT`` when serialized, strings are cut shorter until it fits.
+    """
+    string_limit = DETAIL_STRING_LIMIT
+    while True:
+        cleaned = _clean_value(value, string_limit, DETAIL_DEPTH_LIMIT)
+        if string_limit <= 64 or len(json.dumps(cleaned, ensure_ascii=False)) <= DETAILS_SIZE_LIMIT:
+            return cleaned
+        string_limit //= 2
+
+
+def _clean_value(value: Any, string_limit: int, depth: int) -> Any:
+    if isinstance(value, Mapping | list | tuple):
+        if depth <= 0:
+            return ELLIPSIS
+        if isinstance(value, Mapping):
+            return _clean_mapping(value, string_limit, depth)
+        return _clean_sequence(value, string_limit, depth)
+    if value is None or isinstance(value, bool | int) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return clean_text(str(value), string_limit)  # strings, and non-finite floats that JSON cannot carry
+
+
+def _clean_sequence(value: list[Any] | tuple[Any, ...], string_limit: int, depth: int) -> list[Any]:
+    kept = [_clean_value(item, string_limit, depth - 1) for item in value[:DETAIL_ITEMS_LIMIT]]
+    if len(value) > DETAIL_ITEMS_LIMIT:
+        kept.append(f"{ELLIPSIS} {len(value) - DETAIL_ITEMS_LIMIT} more")
+    return kept
+
+
+def _clean_mapping(value: Mapping[Any, Any], string_limit: int, depth: int) -> dict[str, Any]:
+    items = list(value.items())
+    cleaned = {
+        clean_text(str(key), 128, single_line=True): _clean_value(item, string_limit, depth - 1)
+        for key, item in items[:DETAIL_ITEMS_LIMIT]
+    }
+    if len(items) > DETAIL_ITEMS_LIMIT:
+        cleaned[ELLIPSIS] = f"{len(items) - DETAIL_ITEMS_LIMIT} more"
+    return cleaned
+
+
+def is_region(region: str | None) -> bool:
+    return region is not None and _REGION.fullmatch(region) is not None
+
+
+def console_base_url(region: str) -> str | None:
+    """The AWS console host serving ``region`` (commercial, China or GovCloud), or None for an invalid region."""
+    if not is_region(region):
+        return None
+    if region.startswith("cn-"):
+        return f"https://{region}.console.amazonaws.cn"
+    if region.startswith("us-gov-"):
+        return "https://console.amazonaws-us-gov.com"
+    return f"https://{region}.console.aws.amazon.com"
+
+
+def cloudwatch_alarm_url(region: str, alarm_name: str) -> str | None:
+    base = console_base_url(region)
+    if base is None:
+        return None
+    return f"{base}/cloudwatch/home?region={region}#alarmsV2:alarm/{quote(alarm_name, safe='')}"
+
+
+def guardduty_finding_url(region: str, finding_id: str) -> str | None:
+    base = console_base_url(region)
+    if base is None:
+        return None
+    return f"{base}/guardduty/home?region={region}#/findings?macros=current&fId={quote(finding_id, safe='')}"
+
+
+def securityhub_finding_url(region: str, finding_id: str) -> str | None:
+    """The Security Hub findings page filtered to one finding id (the console's filter syntax: value encoded twice)."""
+    base = console_base_url(region)
+    if base is None:
+        return None
+    finding_filter = "Id%3D" + quote(quote(f"\\operator\\:EQUALS\\:{finding_id}", safe=""), safe="")
+    return f"{base}/securityhub/home?region={region}#/findings?search={finding_filter}"
+
+
+def health_event_url(region: str, event_arn: str) -> str | None:
+    """The event's page in the AWS Health Dashboard (commercial partition) or the regional console elsewhere."""
+    event_id = quote(event_arn, safe="")
+    if event_arn.startswith("arn:aws:"):
+        return f"https://health.aws.amazon.com/health/home#/account/event-log?eventID={event_id}&eventTab=details"
+    base = console_base_url(region)
+    if base is None:
+        return None
+    return f"{base}/health/home?region={region}#/account/event-log?eventID={event_id}&eventTab=details"
