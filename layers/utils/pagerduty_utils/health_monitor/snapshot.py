@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 SNAPSHOT_KEY = state_key(KeyPrefix.HEALTH, "latest")
 REPORT_ATTRIBUTE = "report"
 ANNOUNCED_ATTRIBUTE = "announced_status"
-DEFAULT_SNAPSHOT_LIFETIME_SECONDS = 3600
+DEFAULT_SNAPSHOT_LIFETIME_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -115,10 +115,3 @@ class DynamoDBSnapshotStore(SnapshotStore):
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
 
-
-def read_latest_report(store: SnapshotStore, *, now: float | None = None) -> HealthReport | None:
-    """The report ``GET /health`` should serve: None when there is none or it has expired (a stopped checker)."""
-    snapshot = store.load()
-    if snapshot is None or snapshot.expiration <= (time.time() if now is None else now):
-        return None
-    return snapshot.report

@@ -14,10 +14,15 @@ from urllib.parse import urlsplit
 
 from typing_extensions import override
 
+from pagerduty_utils import secrets
 from pagerduty_utils.api_client.errors import AuthenticationError, PagerDutyAPIError, RateLimitedError
+from pagerduty_utils.api_client.rest import PagerDutyAPIClientSync
+from pagerduty_utils.api_client.retry import RetryPolicy
+from pagerduty_utils.api_client.transport import Timeouts
 from pagerduty_utils.exceptions import ConfigurationError, DependencyError
 from pagerduty_utils.health_monitor.report import CheckOutcome
 from pagerduty_utils.health_monitor.runner import HealthCheck, remaining
+from pagerduty_utils.metrics_collector import MetricsCollector
 
 
 class AbilitiesProbe(ABC):
@@ -26,6 +31,35 @@ class AbilitiesProbe(ABC):
     @abstractmethod
     def abilities(self, deadline: float) -> list[str]:
         """The account's abilities; raises ``PagerDutyAPIError`` subclasses (or a secret's error)."""
+
+
+class RestClientAbilitiesProbe(AbilitiesProbe):
+    """``GET /abilities`` through the project's REST client: a single attempt, the token read afresh each run
+    (a cached token would hide a revoked or deleted secret for the cache's lifetime)."""
+
+    def __init__(
+        self,
+        *,
+        token_secret_id: str,
+        api_base_url: str,
+        timeouts: Timeouts,
+        metrics: MetricsCollector | None = None,
+    ) -> None:
+        self._token_secret_id = token_secret_id
+        self._api_base_url = api_base_url
+        self._timeouts = timeouts
+        self._metrics = metrics
+
+    @override
+    def abilities(self, deadline: float) -> list[str]:
+        client = PagerDutyAPIClientSync(
+            secrets.get_secret(self._token_secret_id, max_age=0),
+            base_url=self._api_base_url,
+            retry=RetryPolicy(max_attempts=1),
+            timeouts=self._timeouts,
+            metrics=self._metrics,
+        )
+        return client.get_abilities(deadline=deadline)
 
 
 class PagerDutyRestCheck(HealthCheck):
