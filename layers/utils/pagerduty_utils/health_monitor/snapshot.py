@@ -114,4 +114,3 @@ class DynamoDBSnapshotStore(SnapshotStore):
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-
