@@ -140,7 +140,6 @@ class RecordingCounter:
     counts: Counter[str] = field(default_factory=Counter)
 
     def count(self, name: str, value: float = 1, **dimensions: str) -> None:  # noqa: ARG002  # same signature
-
         self.counts[name] += int(value)
 
 

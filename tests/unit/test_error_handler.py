@@ -1,0 +1,75 @@
+"""Domain errors to RFC 9457 problems, AWS errors to domain errors."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from pagerduty_utils.error_handler import dependency_error, problem_for
+from pagerduty_utils.exceptions import (
+    ConfigurationError,
+    DependencyError,
+    PagerDutyUtilsError,
+    SignatureError,
+    ValidationError,
+)
+from pagerduty_utils.webhook_processor.errors import (
+    DeliveryInProgressError,
+    MalformedSignatureError,
+    PayloadTooLargeError,
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "slug"),
+    [
+        (PayloadTooLargeError("body exceeds 10 bytes"), 413, "payload-too-large"),
+        (MalformedSignatureError("header is missing"), 400, "malformed-signature"),
+        (SignatureError("no match"), 403, "invalid-signature"),
+        (ValidationError("bad field"), 400, "invalid-request"),
+        (DeliveryInProgressError("busy", retry_after=30), 503, "delivery-in-progress"),
+        (DependencyError("DynamoDB PutItem failed: ThrottlingException"), 503, "temporarily-unavailable"),
+        (ConfigurationError("secret 'pd/hooks' cannot be read"), 500, "configuration-error"),
+        (PagerDutyUtilsError("odd"), 500, "internal-error"),
+        (KeyError("boom"), 500, "internal-error"),
+    ],
+)
+def test_each_error_maps_to_one_status(error: Exception, status: int, slug: str) -> None:
+    problem = problem_for(error, request_id="req-9")
+    body = problem.body()
+    assert (body["status"], body["type"]) == (status, f"urn:pagerduty-utils:problem:{slug}")
+    assert body["instance"] == "urn:request:req-9"
+    assert body["title"]
+
+
+def test_only_safe_details_are_exposed() -> None:
+    assert problem_for(ValidationError("bad field")).detail == "bad field"
+    for hidden in (ConfigurationError("secret 'pd/hooks' cannot be read"), KeyError("token=abc"), SignatureError("x")):
+        detail = problem_for(hidden).detail
+        assert "pd/hooks" not in detail
+        assert "abc" not in detail
+
+
+def test_retry_after_header_for_retryable_errors() -> None:
+    assert problem_for(DeliveryInProgressError("busy", retry_after=29.6)).headers() == {"Retry-After": "30"}
+    assert problem_for(ValidationError("x")).headers() == {}
+
+
+def client_error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "m"}}, "PutItem")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (client_error("ResourceNotFoundException"), ConfigurationError),
+        (client_error("AccessDeniedException"), ConfigurationError),
+        (client_error("ProvisionedThroughputExceededException"), DependencyError),
+        (client_error("InternalServerError"), DependencyError),
+        (EndpointConnectionError(endpoint_url="http://x"), DependencyError),
+    ],
+)
+def test_aws_errors_become_domain_errors(error: ClientError, expected: type[Exception]) -> None:
+    translated = dependency_error("DynamoDB PutItem", error)
+    assert type(translated) is expected
+    assert str(translated).startswith("DynamoDB PutItem failed: ")

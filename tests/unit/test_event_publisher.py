@@ -1,0 +1,116 @@
+"""Bus and notification adapters: entries as EventBridge and SNS expect them, failures as retryable errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from pagerduty_utils.event_publisher import (
+    EVENT_SOURCE,
+    MAX_DETAIL_BYTES,
+    EventBridgePublisher,
+    SnsNotificationPublisher,
+    detail_json,
+    render_plain_text,
+)
+from pagerduty_utils.exceptions import DependencyError
+from pagerduty_utils.webhook_processor.models import WebhookEnvelope, parse_event_data
+from pagerduty_utils.webhook_processor.normalized import NormalizedIncidentEvent, normalize
+from pdutils.testing.webhook_fakes import incident_data, webhook_body
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def normalized(title: str = "Disk full on db-1") -> NormalizedIncidentEvent:
+    event = WebhookEnvelope.model_validate_json(webhook_body(incident_data(title=title), occurred_at=NOW)).event
+    data = parse_event_data(event.data)
+    assert data is not None
+    return normalize(event, data, webhook_id="wh-1", received_at=NOW, is_latest=True)
+
+
+@pytest.fixture
+def events_stub() -> Iterator[tuple[EventBridgePublisher, Stubber]]:
+    client = boto3.client("events", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    with Stubber(client) as stubber:
+        yield EventBridgePublisher("incidents", client=client), stubber
+
+
+def test_publish_puts_one_entry_with_the_documented_detail(events_stub: tuple[EventBridgePublisher, Stubber]) -> None:
+    publisher, stubber = events_stub
+    event = normalized()
+    stubber.add_response(
+        "put_events",
+        {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]},
+        {
+            "Entries": [
+                {
+                    "EventBusName": "incidents",
+                    "Source": EVENT_SOURCE,
+                    "DetailType": "incident.triggered",
+                    "Detail": detail_json(event),
+                    "Time": NOW,
+                }
+            ]
+        },
+    )
+    publisher.publish(event)
+    detail = json.loads(detail_json(event))
+    assert detail["schema_version"] == "1"
+    assert detail["incident"]["priority"] == "P1"
+    assert detail["service"] == {"id": "PSVC001", "summary": "Checkout", "html_url": None}
+
+
+def test_rejected_entry_is_retryable(events_stub: tuple[EventBridgePublisher, Stubber]) -> None:
+    publisher, stubber = events_stub
+    stubber.add_response(
+        "put_events", {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "x"}]}
+    )
+    with pytest.raises(DependencyError, match="InternalFailure"):
+        publisher.publish(normalized())
+
+
+def test_client_error_is_retryable(events_stub: tuple[EventBridgePublisher, Stubber]) -> None:
+    publisher, stubber = events_stub
+    stubber.add_client_error("put_events", service_error_code="ThrottlingException")
+    with pytest.raises(DependencyError, match="ThrottlingException"):
+        publisher.publish(normalized())
+
+
+def test_oversized_detail_drops_data_and_says_so() -> None:
+    event = normalized().model_copy(update={"data": {"blob": "x" * MAX_DETAIL_BYTES}})
+    detail = json.loads(detail_json(event))
+    assert detail["data"] is None
+    assert detail["data_truncated"] is True
+
+
+def test_plain_text_notification() -> None:
+    subject, message = render_plain_text(normalized(title="Caf\u00e9 <down> " + "x" * 200))
+    assert subject.startswith("[TRIGGERED] Caf? <down>")
+    assert len(subject) < 100
+    assert subject.isascii()
+    assert "Incident: #7 PINC001, high urgency, P1" in message
+    assert "Link: https://acme.pagerduty.com/incidents/PINC001" in message
+
+
+def test_sns_notification_carries_the_event_type_attribute() -> None:
+    client = boto3.client("sns", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    event = normalized()
+    subject, message = render_plain_text(event)
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "publish",
+            {"MessageId": "m-1"},
+            {
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:incidents",
+                "Subject": subject,
+                "Message": message,
+                "MessageAttributes": {"event_type": {"DataType": "String", "StringValue": "incident.triggered"}},
+            },
+        )
+        SnsNotificationPublisher("arn:aws:sns:us-east-1:123456789012:incidents", client=client).notify(event)
+        stubber.assert_no_pending_responses()

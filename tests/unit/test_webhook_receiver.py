@@ -1,0 +1,245 @@
+"""The webhook receiver handler end to end with in-memory ports: API Gateway events in, HTTP answers out."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from functions.webhook_receiver.app import lambda_handler
+from pagerduty_utils.webhook_processor.health_snapshot import HealthSnapshotReader
+from pagerduty_utils.webhook_processor.models import WebhookEnvelope
+from pagerduty_utils.webhook_processor.processing import ReceiverPolicy, WebhookProcessor
+from pagerduty_utils.webhook_processor.signature import sign
+from pagerduty_utils.webhook_processor.wiring import ReceiverDependencies
+from pdutils.testing.webhook_fakes import (
+    InMemoryWebhookStateStore,
+    RecordingAudit,
+    RecordingCounter,
+    RecordingPublisher,
+    StaticSecrets,
+    incident_data,
+    webhook_body,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO.parent / "shared" / "reference" / "pagerduty" / "webhooks-v3"
+LOCAL_SECRET = "local-webhook-secret"
+MAX_BODY_BYTES = 64 * 1024
+
+# The handler flushes Powertools metrics; these tests count through a fake, so the flush finds none.
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "webhook-receiver"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:webhook-receiver"
+    aws_request_id: str = "c0ffee00-0000-4000-8000-000000000000"
+
+
+class FixedHealth(HealthSnapshotReader):
+    def __init__(self, report: dict[str, Any] | None) -> None:
+        self.report = report
+
+    def latest(self) -> dict[str, Any] | None:
+        return self.report
+
+
+@dataclass
+class Stack:
+    dependencies: ReceiverDependencies
+    bus: RecordingPublisher
+    audit: RecordingAudit
+    health: FixedHealth
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = lambda_handler(event, FakeLambdaContext(), dependencies=self.dependencies)
+        return response
+
+
+def build_stack(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Stack:
+    bus = RecordingPublisher()
+    audit = RecordingAudit()
+    health = FixedHealth(None)
+    processor = WebhookProcessor(
+        secrets=StaticSecrets(LOCAL_SECRET),
+        store=InMemoryWebhookStateStore(),
+        publisher=bus,
+        policy=ReceiverPolicy(replay_window_seconds=3600, lease_seconds=30),
+        audit=audit,
+        metrics=RecordingCounter(),
+        clock=clock,
+    )
+    dependencies = ReceiverDependencies(processor=processor, health=health, max_body_bytes=MAX_BODY_BYTES)
+    return Stack(dependencies, bus, audit, health)
+
+
+@pytest.fixture
+def stack() -> Stack:
+    return build_stack()
+
+
+@pytest.fixture(scope="module")
+def webhook_event_template() -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((REPO / "events" / "apigateway_webhook.json").read_text())
+    return event
+
+
+def api_event(
+    template: dict[str, Any], body: bytes | str, headers: dict[str, str], *, base64_body: bool = False
+) -> dict[str, Any]:
+    event = copy.deepcopy(template)
+    raw = body.encode() if isinstance(body, str) else body
+    event["body"] = base64.b64encode(raw).decode() if base64_body else raw.decode("utf-8", "surrogateescape")
+    event["isBase64Encoded"] = base64_body
+    event["headers"] = headers
+    event["multiValueHeaders"] = {name: [value] for name, value in headers.items()}
+    return event
+
+
+def signed_event(template: dict[str, Any], body: bytes, **kwargs: Any) -> dict[str, Any]:
+    return api_event(template, body, {"X-PagerDuty-Signature": sign(body, LOCAL_SECRET.encode())}, **kwargs)
+
+
+def status_and_body(response: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_sample_event_from_events_dir_is_published(webhook_event_template: dict[str, Any]) -> None:
+    occurred_at = WebhookEnvelope.model_validate_json(webhook_event_template["body"]).event.occurred_at
+    stack = build_stack(clock=lambda: occurred_at + timedelta(seconds=5))
+    status, body = status_and_body(stack.invoke(webhook_event_template))
+    assert (status, body["status"]) == (200, "processed")
+    [event] = stack.bus.published
+    assert event.webhook_id == webhook_event_template["headers"]["X-Webhook-Id"]
+
+
+def test_base64_body_is_verified_on_the_decoded_bytes(stack: Stack, webhook_event_template: dict[str, Any]) -> None:
+    body = webhook_body(incident_data(title="Caf\u00e9 down"))
+    status, _ = status_and_body(stack.invoke(signed_event(webhook_event_template, body, base64_body=True)))
+    assert status == 200
+    assert stack.bus.published[0].incident is not None
+    assert stack.bus.published[0].incident.title == "Caf\u00e9 down"
+
+
+def test_header_name_is_case_insensitive(stack: Stack, webhook_event_template: dict[str, Any]) -> None:
+    body = webhook_body(incident_data())
+    event = api_event(webhook_event_template, body, {"x-pagerduty-signature": sign(body, LOCAL_SECRET.encode())})
+    assert stack.invoke(event)["statusCode"] == 200
+
+
+def test_repeated_signature_headers_are_all_considered(stack: Stack, webhook_event_template: dict[str, Any]) -> None:
+    body = webhook_body(incident_data())
+    event = api_event(webhook_event_template, body, {})
+    event["multiValueHeaders"] = {"X-PagerDuty-Signature": [sign(body, b"old"), sign(body, LOCAL_SECRET.encode())]}
+    event["headers"] = {"X-PagerDuty-Signature": sign(body, LOCAL_SECRET.encode())}
+    assert stack.invoke(event)["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 400),
+        ({"X-PagerDuty-Signature": "garbage"}, 400),
+        ({"X-PagerDuty-Signature": "v1=" + "0" * 64}, 403),
+    ],
+)
+def test_unsigned_requests_get_problem_responses(
+    stack: Stack, webhook_event_template: dict[str, Any], headers: dict[str, str], status: int
+) -> None:
+    response = stack.invoke(api_event(webhook_event_template, webhook_body(incident_data()), headers))
+    problem = json.loads(response["body"])
+    assert response["statusCode"] == status
+    assert response["multiValueHeaders"]["Content-Type"] == ["application/problem+json"]
+    assert problem["status"] == status
+    assert problem["type"].startswith("urn:pagerduty-utils:problem:")
+    assert problem["instance"] == f"urn:request:{webhook_event_template['requestContext']['requestId']}"
+    assert stack.bus.published == []
+    assert LOCAL_SECRET not in response["body"]
+
+
+def test_oversized_body_is_refused_with_413(stack: Stack, webhook_event_template: dict[str, Any]) -> None:
+    body = webhook_body(incident_data(title="x" * MAX_BODY_BYTES))
+    for base64_body in (False, True):
+        response = stack.invoke(signed_event(webhook_event_template, body, base64_body=base64_body))
+        assert response["statusCode"] == 413
+
+
+def test_signed_invalid_json_is_400(stack: Stack, webhook_event_template: dict[str, Any]) -> None:
+    assert stack.invoke(signed_event(webhook_event_template, b'{"event": '))["statusCode"] == 400
+
+
+def test_invalid_base64_is_400(stack: Stack, webhook_event_template: dict[str, Any]) -> None:
+    event = signed_event(webhook_event_template, b"{}")
+    event["isBase64Encoded"] = True
+    event["body"] = "***not base64***"
+    assert stack.invoke(event)["statusCode"] == 400
+
+
+REFERENCE_PAYLOADS = sorted([*REFERENCE.glob("data-*.json"), *REFERENCE.glob("event-*.json")])
+
+
+@pytest.mark.skipif(not REFERENCE_PAYLOADS, reason="PagerDuty reference payloads are not available")
+@pytest.mark.parametrize("example", REFERENCE_PAYLOADS, ids=lambda path: path.name)
+def test_every_reference_payload_is_published(
+    stack: Stack, webhook_event_template: dict[str, Any], example: Path
+) -> None:
+    document = json.loads(example.read_bytes())
+    if example.name.startswith("data-"):
+        body = webhook_body(document, event_type=f"{document['type']}.updated", event_id=f"E-{example.stem}")
+    else:
+        document["event"]["occurred_at"] = datetime.now(UTC).isoformat()
+        body = json.dumps(document).encode()
+    status, answer = status_and_body(stack.invoke(signed_event(webhook_event_template, body)))
+    assert (status, answer["status"]) == (200, "processed")
+    assert stack.bus.published[0].data_type == (document.get("type") or document["event"]["data"]["type"])
+
+
+@pytest.mark.parametrize(
+    ("report", "status"),
+    [
+        ({"status": "healthy", "checked_at": "2026-11-27T04:00:00Z", "checks": []}, 200),
+        ({"status": "degraded", "checked_at": "2026-11-27T04:00:00Z", "checks": [{"name": "sqs"}]}, 200),
+        ({"status": "unhealthy", "checked_at": "2026-11-27T04:00:00Z", "checks": []}, 503),
+        (None, 503),
+    ],
+)
+def test_health_serves_the_latest_report(stack: Stack, report: dict[str, Any] | None, status: int) -> None:
+    stack.health.report = report
+    event = json.loads((REPO / "events" / "apigateway_health.json").read_text())
+    response = stack.invoke(event)
+    assert response["statusCode"] == status
+    assert json.loads(response["body"]) == (report or {"status": "unknown", "detail": "no health report available"})
+
+
+header_names = st.sampled_from(["X-PagerDuty-Signature", "x-pagerduty-signature", "X-Webhook-Id", "Content-Type", "X"])
+header_values = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.from_regex(r"v[0-9]=[0-9a-f]{64}", fullmatch=True), max_size=10).map(",".join),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    headers=st.dictionaries(header_names, header_values, max_size=4),
+    body=st.one_of(st.binary(max_size=512), st.just(webhook_body(incident_data()))),
+    base64_body=st.booleans(),
+)
+def test_arbitrary_unsigned_requests_never_fail_on_our_side(
+    webhook_event_template: dict[str, Any], headers: dict[str, str], body: bytes, base64_body: bool
+) -> None:
+    stack = build_stack()
+    response = stack.invoke(api_event(webhook_event_template, body, headers, base64_body=base64_body))
+    assert 400 <= response["statusCode"] < 500
+    assert stack.bus.published == []
