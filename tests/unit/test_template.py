@@ -17,7 +17,9 @@ from samtranslator.yaml_helper import yaml_parse
 
 from pagerduty_utils.settings import CommonSettings, ForwarderSettings, HealthSettings, ReceiverSettings
 
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
+REPOSITORY = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPOSITORY / "template.yaml"
+EVENTS = REPOSITORY / "events"
 
 FUNCTION_SETTINGS: dict[str, type[CommonSettings]] = {
     "AlertForwarderFunction": ForwarderSettings,
@@ -29,6 +31,12 @@ POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE
 ACTIONS_WITHOUT_RESOURCE_TYPES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 STACK_KEY = {"Ref": "StackKey"}
 STACK_KEY_ARN = {"Fn::GetAtt": ["StackKey", "Arn"]}
+PSEUDO_PARAMETERS = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackName": "pagerduty",
+}
 
 
 @pytest.fixture(scope="module")
@@ -387,3 +395,122 @@ def test_webhook_api_serves_both_routes_with_throttling_and_access_logs(resource
         if event["Type"] == "Api"
     }
     assert routes == {("POST", "/webhooks/pagerduty"), ("GET", "/health")}
+
+
+class DefaultParameters:
+    """Resolves the intrinsics of event patterns as CloudFormation would with every parameter at its default."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self._template = template
+        self._values: dict[str, Any] = dict(PSEUDO_PARAMETERS)
+        for name, parameter in template["Parameters"].items():
+            default = parameter.get("Default")
+            is_list = parameter["Type"] == "CommaDelimitedList"
+            self._values[name] = default.split(",") if is_list else default
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return self._values[value["Ref"]]
+        if "Fn::Sub" in value:
+            return re.sub(r"\$\{([^}]+)\}", lambda match: str(self._values[match[1]]), value["Fn::Sub"])
+        if "Fn::If" in value:
+            condition, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self.condition(condition) else when_false)
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def condition(self, name: str) -> bool:
+        return bool(self._evaluate(self._template["Conditions"][name]))
+
+    def _evaluate(self, expression: Any) -> Any:
+        if isinstance(expression, dict) and "Fn::Not" in expression:
+            return not self._evaluate(expression["Fn::Not"][0])
+        if isinstance(expression, dict) and "Fn::Equals" in expression:
+            left, right = (self.resolve(side) for side in expression["Fn::Equals"])
+            return left == right
+        return self.resolve(expression)
+
+
+def pattern_matches(pattern: dict[str, Any], event: Any) -> bool:
+    """EventBridge matching for the filters the template uses: values, prefix, anything-but prefix, exists.
+
+    A field holding a list matches when any element does, including lists of objects (Security Hub findings).
+    """
+    if isinstance(event, list):
+        return any(pattern_matches(pattern, item) for item in event)
+    for field, condition in pattern.items():
+        present = isinstance(event, dict) and field in event
+        value = event[field] if present else None
+        if isinstance(condition, dict):
+            if not present or not pattern_matches(condition, value):
+                return False
+        elif not any(filter_matches(allowed, value, present=present) for allowed in condition):
+            return False
+    return True
+
+
+def filter_matches(allowed: Any, value: Any, *, present: bool) -> bool:
+    if isinstance(value, list):
+        return any(filter_matches(allowed, item, present=present) for item in value)
+    if not isinstance(allowed, dict):
+        return present and value == allowed
+    ((name, argument),) = allowed.items()
+    if name == "exists":
+        return present is argument
+    if name == "prefix":
+        return present and isinstance(value, str) and value.startswith(argument)
+    if name == "anything-but":
+        return present and not filter_matches(argument, value, present=present)
+    raise AssertionError(f"filter {name!r} not understood by this test")
+
+
+@pytest.fixture(scope="module")
+def rule_patterns(template: dict[str, Any], resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    resolver = DefaultParameters(template)
+    return {
+        name: resolver.resolve(rule["Properties"]["EventPattern"])
+        for name, rule in resources_of_type(resources, "AWS::Events::Rule").items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "event_file"),
+    [
+        ("CloudWatchAlarmRule", "eventbridge_alarm_state_change.json"),
+        ("GuardDutyFindingRule", "eventbridge_guardduty_finding.json"),
+        ("SecurityHubFindingRule", "eventbridge_securityhub_finding.json"),
+        ("HealthEventRule", "eventbridge_health_event.json"),
+        ("CustomAlertRule", "eventbridge_custom_app_event.json"),
+    ],
+)
+def test_each_rule_takes_its_sample_event_and_only_that_one(
+    rule_patterns: dict[str, dict[str, Any]], rule_id: str, event_file: str
+) -> None:
+    event = json.loads((EVENTS / event_file).read_text())
+    matching_rules = {name for name, pattern in rule_patterns.items() if pattern_matches(pattern, event)}
+    assert matching_rules == {rule_id}
+
+
+def test_alarms_of_this_stack_are_not_forwarded_to_pagerduty(
+    resources: dict[str, Any], rule_patterns: dict[str, dict[str, Any]]
+) -> None:
+    event = json.loads((EVENTS / "eventbridge_alarm_state_change.json").read_text())
+    alarm_names = [
+        alarm["Properties"]["AlarmName"]["Fn::Sub"]
+        for alarm in resources_of_type(resources, "AWS::CloudWatch::Alarm").values()
+    ]
+    for alarm_name in alarm_names:
+        name = alarm_name.replace("${AWS::StackName}", PSEUDO_PARAMETERS["AWS::StackName"])
+        event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
+        event["detail"]["alarmName"] = name
+        assert not pattern_matches(rule_patterns["CloudWatchAlarmRule"], event), name
+
+
+def test_security_hub_rule_skips_severities_not_chosen(rule_patterns: dict[str, dict[str, Any]]) -> None:
+    event = json.loads((EVENTS / "eventbridge_securityhub_finding.json").read_text())
+    for finding in event["detail"]["findings"]:
+        finding["Severity"]["Label"] = "LOW"
+    assert not pattern_matches(rule_patterns["SecurityHubFindingRule"], event)
