@@ -25,6 +25,7 @@ from pdutils.simulator.replies import Reply, error_reply
 from pdutils.simulator.state import Service, SimulatorState, WebhookSubscription
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+SHUTDOWN_POLL_SECONDS = 0.05
 
 
 class _SimulatorHTTPServer(ThreadingHTTPServer):
@@ -38,6 +39,8 @@ class _SimulatorHTTPServer(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to each.
+    disable_nagle_algorithm = True
     server: _SimulatorHTTPServer
 
     def do_GET(self) -> None:
@@ -167,7 +170,7 @@ def running_simulator(
     base_url = f"http://{bound_host!s}:{bound_port}"
     simulator.set_public_url(base_url)
     simulator.webhooks.start()
-    thread = Thread(target=server.serve_forever, name="pd-sim-http", daemon=True)
+    thread = Thread(target=server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name="pd-sim-http", daemon=True)
     thread.start()
     try:
         yield SimulatorHandle(base_url, simulator)

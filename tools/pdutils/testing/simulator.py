@@ -109,7 +109,7 @@ def webhook_sink() -> Iterator[WebhookSink]:
     server = _SinkServer(sink)
     host, port = server.server_address[:2]
     sink.url = f"http://{host!s}:{port}/webhooks"
-    thread = threading.Thread(target=server.serve_forever, name="webhook-sink", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="webhook-sink", daemon=True)
     thread.start()
     yield sink
     server.shutdown()
