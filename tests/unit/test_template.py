@@ -191,7 +191,7 @@ def test_only_actions_without_resource_types_use_a_wildcard_resource(resources: 
     [
         (
             "AlertForwarderRole",
-            {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage", "dynamodb:ConditionCheckItem"},
+            {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage", "dynamodb:BatchGetItem"},
             {"events:PutEvents", "sns:Publish", "kms:Encrypt"},
         ),
         (
