@@ -53,6 +53,10 @@ class ForwarderSettings(CommonSettings):
     routing_rules_file: str | None = Field(None, alias="ROUTING_RULES_FILE")
     dead_letter_queue_url: str | None = Field(None, alias="DEAD_LETTER_QUEUE_URL")
     rate_limit_per_minute: PositiveInt = Field(120, alias="RATE_LIMIT_PER_MINUTE")
+    rate_limit_burst: PositiveInt | None = Field(None, alias="RATE_LIMIT_BURST")
+    delivery_concurrency: PositiveInt = Field(10, le=50, alias="DELIVERY_CONCURRENCY")
+    ledger_retention_days: PositiveInt = Field(14, alias="DELIVERY_LEDGER_RETENTION_DAYS")
+    retry_max_backoff_seconds: PositiveInt = Field(900, le=43200, alias="RETRY_MAX_BACKOFF_SECONDS")
     circuit_failure_threshold: PositiveInt = Field(5, alias="CIRCUIT_FAILURE_THRESHOLD")
     circuit_recovery_seconds: PositiveInt = Field(60, alias="CIRCUIT_RECOVERY_SECONDS")
     insufficient_data_action: Literal["ignore", "trigger", "resolve"] = Field(

@@ -1,0 +1,41 @@
+"""Alert forwarder: AWS alerts (SQS batches of SNS/EventBridge messages, or direct SNS/EventBridge) to PagerDuty.
+
+The path of an alert, all in ``pagerduty_utils``: ``alert_intake`` reads the invocation, ``alert_routing`` maps
+and routes each message, ``alert_forwarding`` delivers (ledger, rate limiter, circuit breaker, concurrent sends,
+DLQ, backoff) and ``alert_intake`` shapes the answer (partial batch failures, or an error for Lambda to retry).
+The forwarder is built once per container on the first invocation (``forwarder_wiring``), never at import;
+tests pass their own ``forwarder``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pagerduty_utils.observability import logger, metrics, tracer
+from pagerduty_utils.settings import ForwarderSettings, load_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from pagerduty_utils.forwarder_wiring import Forwarder
+
+# The SQS message id of the batch's first record, the SNS message id, or the EventBridge event id.
+CORRELATION_ID_PATH = "Records[0].messageId || Records[0].Sns.MessageId || id"
+
+
+@cache
+def _default_forwarder() -> Forwarder:
+    from pagerduty_utils.forwarder_wiring import build_forwarder  # noqa: PLC0415  # built on first use, not at import
+
+    return build_forwarder(load_settings(ForwarderSettings))
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, forwarder: Forwarder | None = None
+) -> dict[str, Any] | None:
+    """SQS: ``{"batchItemFailures": [...]}``. Direct SNS/EventBridge: None, or raises to be retried."""
+    return (forwarder or _default_forwarder()).handle(event, context)

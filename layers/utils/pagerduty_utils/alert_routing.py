@@ -1,0 +1,64 @@
+"""The forwarder's planner: map a message to alerts, route each alert, resolve its routing key.
+
+Routing rules name routing keys; the keys themselves are read from the ROUTING_KEYS secret (a JSON object
+``{name: integration key}``) through ``pagerduty_utils.secrets``, cached per container. An alert whose rule
+names no key, or a name missing from the secret, is *unroutable*: the message is dead-lettered with that
+reason and can be redriven once the rules or the secret are fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pagerduty_utils.alert_forwarding import Plan
+from pagerduty_utils.config_parser import RoutingRules
+from pagerduty_utils.data_transformer import TransformOptions, normalize, to_alert_event
+from pagerduty_utils.exceptions import ConfigurationError
+from pagerduty_utils.observability import logger
+from pagerduty_utils.secrets import get_secret_json
+
+RoutingKeys = Callable[[], Mapping[str, str]]
+
+
+class RoutingPlanner:
+    """``Planner`` for the forwarder: ``normalize`` -> ``RoutingRules.route`` -> ``to_alert_event``."""
+
+    def __init__(self, rules: RoutingRules, routing_keys: RoutingKeys, options: TransformOptions) -> None:
+        self._rules = rules
+        self._routing_keys = routing_keys
+        self._options = options
+
+    def plan(self, content: str | Mapping[str, Any]) -> Plan:
+        events = []
+        dropped = 0
+        unroutable: list[str] = []
+        for alert in normalize(content, options=self._options):
+            decision = self._rules.route(alert)
+            if decision.drop:
+                dropped += 1
+                logger.info("alert dropped by rule", extra={"dedup_key": alert.dedup_key, "rule": decision.rule})
+                continue
+            if decision.routing_key_name is None:
+                unroutable.append(f"no routing rule matches {alert.source.value} alert {alert.name!r}")
+                continue
+            routing_key = self._routing_keys().get(decision.routing_key_name)
+            if not routing_key:
+                unroutable.append(f"routing key {decision.routing_key_name!r} is not in the routing keys secret")
+                continue
+            events.append(to_alert_event(alert, routing_key=routing_key, severity=decision.severity))
+        return Plan(events=tuple(events), dropped=dropped, unroutable=tuple(unroutable))
+
+
+def secret_routing_keys(secret_id: str, *, max_age: int) -> RoutingKeys:
+    """Routing keys from the JSON secret, fetched through the container cache on each call."""
+
+    def read() -> Mapping[str, str]:
+        value = get_secret_json(secret_id, max_age=max_age)
+        if not isinstance(value, dict) or not all(
+            isinstance(name, str) and isinstance(key, str) for name, key in value.items()
+        ):
+            raise ConfigurationError(f"secret {secret_id!r} must be a JSON object of routing key names to keys")
+        return value
+
+    return read

@@ -1,0 +1,121 @@
+"""Builds the alert forwarder from its settings: the one place that knows every concrete adapter.
+
+Everything here runs once per container, on the first invocation (never at import): boto3 clients, the
+Powertools circuit persistence, the pooled PagerDuty client, the routing rules. Tests and the local runtime
+call ``build_forwarder`` with the same settings pointed at the embedded AWS and the PagerDuty simulator, or pass
+their own ``ForwarderDependencies`` to ``Forwarder``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
+
+from pagerduty_utils.alert_forwarding import AlertForwarder, ForwarderDependencies
+from pagerduty_utils.alert_intake import inbound_messages, queue_url_from_arn, response_for, trigger_of
+from pagerduty_utils.alert_routing import RoutingPlanner, secret_routing_keys
+from pagerduty_utils.api_client import (
+    AsyncEventsClient,
+    DeadlineExceededError,
+    EventResult,
+    PagerDutyUnavailableError,
+    deadline_from_context,
+    run_async,
+)
+from pagerduty_utils.api_client.retry import LambdaContextLike
+from pagerduty_utils.circuit_breaker import Circuit, circuit_name
+from pagerduty_utils.config_parser import RoutingRules
+from pagerduty_utils.data_transformer import TransformOptions
+from pagerduty_utils.dead_letter import DeadLetterQueue
+from pagerduty_utils.delivery_ledger import DeliveryLedger
+from pagerduty_utils.exceptions import RetryableError
+from pagerduty_utils.metrics_collector import metrics_collector
+from pagerduty_utils.pagerduty_events import AlertEvent
+from pagerduty_utils.queue_backoff import QueueBackoff
+from pagerduty_utils.rate_limiter import RateLimiter
+from pagerduty_utils.settings import ForwarderSettings
+from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE
+
+# Time kept back from the invocation for what follows the sends: ledger writes, DLQ, visibility, metrics.
+DEADLINE_MARGIN_SECONDS = 3.0
+_SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Forwarder:
+    """A ready forwarder: reads an invocation, runs the pipeline, answers as the trigger expects."""
+
+    pipeline: AlertForwarder
+    queue_url_for: Callable[[str], str]
+    deadline_margin: float = DEADLINE_MARGIN_SECONDS
+
+    def handle(self, event: Mapping[str, Any], context: LambdaContextLike) -> dict[str, Any] | None:
+        trigger = trigger_of(event)
+        messages = inbound_messages(event, trigger, queue_url_for=self.queue_url_for)
+        deadline = deadline_from_context(context, safety_margin=self.deadline_margin)
+        report = run_async(self.pipeline.forward(messages, deadline=deadline))
+        return response_for(trigger, report)
+
+
+class PagerDutySender:
+    """The Events API client as the pipeline's ``AlertSender``.
+
+    Running out of invocation time is not PagerDuty failing: ``DeadlineExceededError`` is re-raised as a plain
+    ``RetryableError`` so that it never counts towards opening the circuit.
+    """
+
+    def __init__(self, client: AsyncEventsClient) -> None:
+        self._client = client
+
+    async def send(self, event: AlertEvent, *, deadline: float | None = None) -> EventResult:
+        try:
+            return await self._client.send(event, deadline=deadline)
+        except DeadlineExceededError as exc:
+            raise RetryableError(str(exc), retry_after=exc.retry_after) from None
+
+
+def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | None = None) -> Forwarder:
+    """The production forwarder for ``settings`` (``sender`` replaces the PagerDuty client, e.g. in benchmarks)."""
+    session = boto3.session.Session()
+    dynamodb = session.client("dynamodb")
+    sqs = session.client("sqs")
+    table = settings.state_table_name
+    persistence = CircuitBreakerDynamoDBPersistence(
+        table_name=table, key_attr=KEY_ATTRIBUTE, expiry_attr=EXPIRY_ATTRIBUTE, boto3_client=dynamodb
+    )
+    dependencies = ForwarderDependencies(
+        planner=RoutingPlanner(
+            RoutingRules.from_settings(settings),
+            secret_routing_keys(settings.routing_keys_secret_id, max_age=settings.secrets_cache_seconds),
+            TransformOptions(insufficient_data_action=settings.insufficient_data_action),
+        ),
+        sender=sender or PagerDutySender(AsyncEventsClient.from_settings(settings)),
+        ledger=DeliveryLedger(
+            table, retention_seconds=settings.ledger_retention_days * _SECONDS_PER_DAY, client=dynamodb
+        ),
+        limiter=RateLimiter(
+            table, limit_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst, client=dynamodb
+        ),
+        circuit=Circuit(
+            circuit_name(urlsplit(settings.events_base_url).netloc),
+            persistence,
+            failure_types=(PagerDutyUnavailableError,),
+            failure_threshold=settings.circuit_failure_threshold,
+            recovery_seconds=settings.circuit_recovery_seconds,
+            max_workers=settings.delivery_concurrency,
+        ),
+        metrics=metrics_collector,
+        dead_letters=DeadLetterQueue(settings.dead_letter_queue_url, client=sqs)
+        if settings.dead_letter_queue_url
+        else None,
+        backoff=QueueBackoff(client=sqs),
+        concurrency=settings.delivery_concurrency,
+        max_backoff_seconds=settings.retry_max_backoff_seconds,
+    )
+    endpoint = sqs.meta.endpoint_url
+    return Forwarder(AlertForwarder(dependencies), lambda arn: queue_url_from_arn(arn, endpoint))

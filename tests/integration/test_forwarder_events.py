@@ -1,0 +1,126 @@
+"""Every sample event through the forwarder's handler, against the embedded AWS and the PagerDuty simulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.alert_forwarder import app
+from pagerduty_utils.dead_letter import REASON_ATTRIBUTE
+from pagerduty_utils.exceptions import ValidationError
+from pagerduty_utils.forwarder_wiring import Forwarder, build_forwarder
+from pagerduty_utils.settings import ForwarderSettings, load_settings
+from pdutils.simulator import SimulatorHandle
+from pdutils.testing.forwarder import ROUTING_KEYS, ForwarderStack, LambdaContextStub
+
+pytestmark = pytest.mark.integration
+
+EVENTS = Path(__file__).parents[2] / "events"
+FORWARDER_EVENTS = sorted(
+    path.name for path in EVENTS.glob("*.json") if path.name.startswith(("sqs_", "sns_", "eventbridge_"))
+)
+OTHER_EVENTS = sorted(path.name for path in EVENTS.glob("*.json") if path.name not in FORWARDER_EVENTS)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+@pytest.fixture
+def forwarder(forwarder_stack: ForwarderStack, pd_sim: SimulatorHandle) -> Forwarder:
+    return build_forwarder(load_settings(ForwarderSettings))
+
+
+def accepted_events(pd_sim: SimulatorHandle) -> list[dict[str, Any]]:
+    return [
+        request.body for request in pd_sim.state.requests if request.path == "/v2/enqueue" and request.status == 202
+    ]
+
+
+def test_the_sample_events_cover_every_trigger() -> None:
+    assert {name.split("_")[0] for name in FORWARDER_EVENTS} == {"sqs", "sns", "eventbridge"}
+
+
+@pytest.mark.parametrize("name", FORWARDER_EVENTS)
+def test_sample_event_reaches_pagerduty(name: str, forwarder: Forwarder, pd_sim: SimulatorHandle) -> None:
+    event = load_event(name)
+    response = app.lambda_handler(event, LambdaContextStub(), forwarder=forwarder)
+    if name.startswith("sqs_"):
+        assert response == {"batchItemFailures": []}
+    else:
+        assert response is None
+    sent = accepted_events(pd_sim)
+    assert sent, "nothing reached PagerDuty"
+    assert {body["routing_key"] for body in sent} == {ROUTING_KEYS["default"]}
+    assert all(request.validation_errors == [] for request in pd_sim.state.requests)
+    for body in sent:
+        alert = pd_sim.state.alerts.get((body["routing_key"], body["dedup_key"]))
+        if body["event_action"] == "trigger":
+            assert alert is not None
+            assert alert.status == "triggered"
+        else:  # a resolve reaches only an alert that is open: here none was
+            assert alert is None or alert.status == "resolved"
+
+
+@pytest.mark.parametrize("name", FORWARDER_EVENTS)
+def test_sample_event_is_sent_once_even_when_invoked_twice(
+    name: str, forwarder: Forwarder, pd_sim: SimulatorHandle
+) -> None:
+    event = load_event(name)
+    app.lambda_handler(event, LambdaContextStub(), forwarder=forwarder)
+    first = len(accepted_events(pd_sim))
+    app.lambda_handler(event, LambdaContextStub(), forwarder=forwarder)
+    assert len(accepted_events(pd_sim)) == first
+
+
+@pytest.mark.parametrize("name", [name for name in OTHER_EVENTS if name.startswith("apigateway_")])
+def test_events_of_other_functions_are_refused(name: str, forwarder: Forwarder, pd_sim: SimulatorHandle) -> None:
+    with pytest.raises(ValidationError, match="unsupported invocation"):
+        app.lambda_handler(load_event(name), LambdaContextStub(), forwarder=forwarder)
+    assert pd_sim.state.requests == []
+
+
+def test_unsupported_eventbridge_event_is_dead_lettered(
+    forwarder_stack: ForwarderStack, forwarder: Forwarder, pd_sim: SimulatorHandle
+) -> None:
+    assert app.lambda_handler(load_event("schedule.json"), LambdaContextStub(), forwarder=forwarder) is None
+    [letter] = forwarder_stack.dead_letters()
+    assert letter["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"] == "validation"
+    assert json.loads(letter["Body"]) == load_event("schedule.json")
+    assert pd_sim.state.requests == []
+
+
+def test_alarm_then_ok_over_direct_sns_opens_then_resolves(forwarder: Forwarder, pd_sim: SimulatorHandle) -> None:
+    app.lambda_handler(load_event("sns_cloudwatch_alarm.json"), LambdaContextStub(), forwarder=forwarder)
+    [(key, alert)] = pd_sim.state.alerts.items()
+    assert alert.status == "triggered"
+    app.lambda_handler(load_event("sns_cloudwatch_ok.json"), LambdaContextStub(), forwarder=forwarder)
+    assert pd_sim.state.alerts[key].status == "resolved"
+
+
+def test_late_alarm_after_ok_is_not_sent(forwarder: Forwarder, pd_sim: SimulatorHandle) -> None:
+    app.lambda_handler(load_event("sns_cloudwatch_alarm.json"), LambdaContextStub(), forwarder=forwarder)
+    app.lambda_handler(load_event("sns_cloudwatch_ok.json"), LambdaContextStub(), forwarder=forwarder)
+    late_alarm = load_event("sns_cloudwatch_alarm.json")
+    late_alarm["Records"][0]["Sns"]["MessageId"] = "redelivered-by-another-path"
+    app.lambda_handler(late_alarm, LambdaContextStub(), forwarder=forwarder)
+    assert [body["event_action"] for body in accepted_events(pd_sim)] == ["trigger", "resolve"]
+    assert [alert.status for alert in pd_sim.state.alerts.values()] == ["resolved"]
+
+
+def test_queue_path_alarm_then_ok(
+    forwarder_stack: ForwarderStack, forwarder: Forwarder, pd_sim: SimulatorHandle
+) -> None:
+    """SNS notification bodies on the alert queue, as an SNS subscription delivers them, received in one batch."""
+    for name in ("sns_cloudwatch_ok.json", "sns_cloudwatch_alarm.json"):
+        forwarder_stack.publish(json.dumps(load_event(name)["Records"][0]["Sns"]))
+    event = forwarder_stack.receive_batch()
+    response = app.lambda_handler(event, LambdaContextStub(), forwarder=forwarder)
+    forwarder_stack.settle(event, response)
+    assert response == {"batchItemFailures": []}
+    assert [body["event_action"] for body in accepted_events(pd_sim)] == ["trigger", "resolve"]
+    assert forwarder_stack.queued() == 0
