@@ -9,9 +9,8 @@ from pagerduty_utils.api_client.limits import (
     MAX_DEDUP_KEY_CHARACTERS,
     MAX_EVENT_BYTES,
     MAX_SUMMARY_CHARACTERS,
-    alert_body,
-    change_body,
-    encoded,
+    fit_alert,
+    fit_change,
     fit_dedup_key,
 )
 from pagerduty_utils.pagerduty_events import (
@@ -41,7 +40,7 @@ def test_trigger_body_has_pagerduty_field_names() -> None:
     payload = AlertPayload.model_validate(
         {"summary": "s", "source": "src", "severity": "error", "class": "cpu", "custom_details": {"a": 1}}
     )
-    body = alert_body(trigger(payload=payload, links=(Link(href="https://x.example/a", text="A"),)))
+    body = fit_alert(trigger(payload=payload, links=(Link(href="https://x.example/a", text="A"),))).body
     assert body == {
         "routing_key": ROUTING_KEY,
         "event_action": "trigger",
@@ -53,7 +52,7 @@ def test_trigger_body_has_pagerduty_field_names() -> None:
 
 def test_long_summary_is_truncated_with_an_ellipsis() -> None:
     payload = AlertPayload.model_validate({"summary": "x" * 5000, "source": "s", "severity": Severity.INFO})
-    summary = alert_body(trigger(payload=payload))["payload"]["summary"]
+    summary = fit_alert(trigger(payload=payload)).body["payload"]["summary"]
     assert len(summary) == MAX_SUMMARY_CHARACTERS
     assert summary.endswith("…")
 
@@ -69,19 +68,19 @@ def test_long_dedup_key_is_hashed_stably_and_short_keys_are_kept() -> None:
     resolve = AlertEvent.model_validate(
         {"routing_key": ROUTING_KEY, "event_action": EventAction.RESOLVE, "dedup_key": long_key}
     )
-    assert alert_body(resolve)["dedup_key"] == hashed
+    assert fit_alert(resolve).body["dedup_key"] == hashed
 
 
 def test_trigger_without_dedup_key_gets_one_so_retries_do_not_duplicate() -> None:
-    first = alert_body(trigger(dedup_key=None))["dedup_key"]
+    first = fit_alert(trigger(dedup_key=None)).body["dedup_key"]
     assert len(first) == 32
-    assert first != alert_body(trigger(dedup_key=None))["dedup_key"]
+    assert first != fit_alert(trigger(dedup_key=None)).body["dedup_key"]
 
 
 @pytest.mark.parametrize("action", [EventAction.ACKNOWLEDGE, EventAction.RESOLVE])
 def test_acknowledge_and_resolve_need_a_dedup_key(action: EventAction) -> None:
     with pytest.raises(InvalidEventError, match="dedup_key"):
-        alert_body(AlertEvent.model_validate({"routing_key": ROUTING_KEY, "event_action": action}))
+        fit_alert(AlertEvent.model_validate({"routing_key": ROUTING_KEY, "event_action": action}))
 
 
 def test_resolve_sends_only_what_pagerduty_reads() -> None:
@@ -93,12 +92,12 @@ def test_resolve_sends_only_what_pagerduty_reads() -> None:
             "payload": trigger().payload,
         }
     )
-    assert alert_body(event) == {"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": "k"}
+    assert fit_alert(event).body == {"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": "k"}
 
 
 def test_trigger_without_payload_is_refused() -> None:
     with pytest.raises(InvalidEventError, match="payload"):
-        alert_body(
+        fit_alert(
             AlertEvent.model_validate(
                 {"routing_key": ROUTING_KEY, "event_action": EventAction.TRIGGER, "dedup_key": "k"}
             )
@@ -109,38 +108,39 @@ def test_trigger_without_payload_is_refused() -> None:
 def test_severity_outside_the_enum_is_refused() -> None:
     payload = AlertPayload.model_construct(summary="s", source="s", severity="fatal")
     with pytest.raises(InvalidEventError, match="severity"):
-        alert_body(trigger(payload=payload))
+        fit_alert(trigger(payload=payload))
 
 
 def test_only_https_images_are_sent() -> None:
     images = (Image(src="https://img.example/ok.png"), Image(src="http://img.example/plain.png"), Image(src="data:x"))
-    body = alert_body(trigger(images=images))
+    body = fit_alert(trigger(images=images)).body
     assert body["images"] == [{"src": "https://img.example/ok.png"}]
-    assert "images" not in alert_body(trigger(images=images[1:]))
+    assert "images" not in fit_alert(trigger(images=images[1:])).body
 
 
 def test_oversized_custom_details_are_replaced_by_a_notice() -> None:
     payload = AlertPayload.model_validate(
         {"summary": "s", "source": "s", "severity": Severity.INFO, "custom_details": {"log": "x" * MAX_EVENT_BYTES}}
     )
-    body = alert_body(trigger(payload=payload))
-    assert "over PagerDuty's" in body["payload"]["custom_details"]["notice"]
-    assert len(encoded(body)) <= MAX_EVENT_BYTES
+    fitted = fit_alert(trigger(payload=payload))
+    assert "over PagerDuty's" in fitted.body["payload"]["custom_details"]["notice"]
+    assert len(fitted.content) <= MAX_EVENT_BYTES
+    assert json.loads(fitted.content) == fitted.body
 
 
 def test_event_too_large_without_custom_details_is_refused() -> None:
     links = tuple(Link(href=f"https://x.example/{index}", text="y" * 1000) for index in range(600))
     with pytest.raises(InvalidEventError, match="bytes"):
-        alert_body(trigger(links=links))
+        fit_alert(trigger(links=links))
 
 
 def test_size_counts_utf8_bytes() -> None:
     payload = AlertPayload.model_validate(
         {"summary": "s", "source": "s", "severity": Severity.INFO, "custom_details": {"t": "é" * 300_000}}
     )
-    body = alert_body(trigger(payload=payload))
-    assert len(encoded(body)) <= MAX_EVENT_BYTES
-    assert "notice" in body["payload"]["custom_details"]
+    fitted = fit_alert(trigger(payload=payload))
+    assert len(fitted.content) <= MAX_EVENT_BYTES
+    assert "notice" in fitted.body["payload"]["custom_details"]
 
 
 def test_change_event_body_nests_fields_under_payload() -> None:
@@ -151,8 +151,9 @@ def test_change_event_body_nests_fields_under_payload() -> None:
         custom_details={"build": 2},
         links=(Link(href="https://ci.example/2"),),
     )
-    body = change_body(event)
+    fitted = fit_change(event)
+    body = fitted.body
     assert set(body) == {"routing_key", "payload", "links"}
     assert body["payload"]["source"] == "deploy-bot"
     assert len(body["payload"]["summary"]) == MAX_SUMMARY_CHARACTERS
-    assert json.loads(encoded(body)) == body
+    assert json.loads(fitted.content) == body

@@ -88,3 +88,21 @@ def test_namespace_falls_back_to_a_default(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "FromEnv")
     assert MetricsCollector(unnamed).namespace == "FromEnv"
     assert MetricsCollector(unnamed, namespace="Explicit").namespace == "Explicit"
+
+
+def test_reused_documents_carry_only_their_own_call(shared: Metrics, capsys: pytest.CaptureFixture[str]) -> None:
+    collector = MetricsCollector(shared)
+    collector.api_call("events.trigger", 202, 10.0, 0)
+    collector.api_call("events.trigger", 202, 20.0, 1)
+    collector.api_call("events.trigger", 503, 30.0, 2)
+    documents = emitted_documents(capsys)
+    assert [document["PagerDutyApiLatency"] for document in documents] == [[10.0], [20.0], [30.0]]
+    assert [document["StatusClass"] for document in documents] == ["2xx", "2xx", "5xx"]
+
+
+def test_disabled_metrics_write_nothing(
+    shared: Metrics, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    MetricsCollector(shared).api_call("events.trigger", 202, 10.0, 0)
+    assert emitted_documents(capsys) == []

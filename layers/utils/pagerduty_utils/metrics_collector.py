@@ -16,6 +16,7 @@ import os
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, MetricValueError, SchemaValidationError
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.exceptions import (
     MetricNameError,
     MetricResolutionError,
@@ -27,6 +28,9 @@ from pagerduty_utils.observability import logger, metrics
 MAX_DIMENSIONS = 29
 DEFAULT_NAMESPACE = "PagerDutyUtils"
 
+# Documents kept for reuse, one per dimension set; more sets than this means unbounded dimension values.
+_MAX_CACHED_DOCUMENTS = 128
+
 _METRIC_ERRORS = (MetricNameError, MetricValueError, MetricUnitError, MetricResolutionError, SchemaValidationError)
 
 
@@ -36,6 +40,7 @@ class MetricsCollector:
     def __init__(self, shared: Metrics | None = None, *, namespace: str | None = None) -> None:
         self._shared = shared or metrics
         self._namespace = namespace
+        self._documents: dict[tuple[object, ...], EphemeralMetrics] = {}
 
     @property
     def namespace(self) -> str:
@@ -94,21 +99,33 @@ class MetricsCollector:
         dimensions: dict[str, str],
         metadata: dict[str, object],
     ) -> None:
+        if is_metrics_disabled():
+            return
+        document = self._document_for(dimensions)
+        for key, value in metadata.items():
+            document.add_metadata(key=key, value=value)
+        for name, (unit, value) in values.items():
+            document.add_metric(name=name, unit=unit, value=value)
+        document.flush_metrics()
+
+    def _document_for(self, dimensions: dict[str, str]) -> EphemeralMetrics:
+        """A document with these dimensions, kept for reuse: building one costs more than writing it."""
         service = self._shared.provider.service
-        document = EphemeralMetrics(namespace=self.namespace, service=service)
         all_dimensions = {**({"service": service} if service else {}), **self._shared.provider.default_dimensions}
         all_dimensions.update(dimensions)
         if len(all_dimensions) > MAX_DIMENSIONS:
             names = list(all_dimensions)
             logger.warning("too many metric dimensions", extra={"dropped_dimensions": names[MAX_DIMENSIONS:]})
             all_dimensions = {name: all_dimensions[name] for name in names[:MAX_DIMENSIONS]}
-        for name, value in all_dimensions.items():
-            document.add_dimension(name=name, value=str(value))
-        for key, value in metadata.items():
-            document.add_metadata(key=key, value=value)
-        for name, (unit, value) in values.items():
-            document.add_metric(name=name, unit=unit, value=value)
-        document.flush_metrics()
+        key = (self.namespace, *((name, str(value)) for name, value in all_dimensions.items()))
+        document = self._documents.get(key)
+        if document is None:
+            if len(self._documents) >= _MAX_CACHED_DOCUMENTS:
+                self._documents.clear()
+            document = EphemeralMetrics(namespace=self.namespace, service=service)
+            document.set_default_dimensions(**{name: str(value) for name, value in all_dimensions.items()})
+            self._documents[key] = document
+        return document
 
 
 metrics_collector = MetricsCollector()

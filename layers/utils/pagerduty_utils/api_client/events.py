@@ -76,14 +76,13 @@ class _EventsClientBase:
         return cls(settings.events_base_url, timeouts=timeouts, **options)
 
     def _prepare_alert(self, event: AlertEvent) -> _PreparedEvent:
-        body = limits.alert_body(event)
-        return _PreparedEvent(
-            f"events.{event.event_action.value}", self.base_url + ENQUEUE_PATH, limits.encoded(body), body["dedup_key"]
-        )
+        fitted = limits.fit_alert(event)
+        operation = f"events.{event.event_action.value}"
+        return _PreparedEvent(operation, self.base_url + ENQUEUE_PATH, fitted.content, fitted.body["dedup_key"])
 
     def _prepare_change(self, event: ChangeEvent) -> _PreparedEvent:
         return _PreparedEvent(
-            "events.change", self.base_url + CHANGE_ENQUEUE_PATH, limits.encoded(limits.change_body(event)), ""
+            "events.change", self.base_url + CHANGE_ENQUEUE_PATH, limits.fit_change(event).content, ""
         )
 
     def _request(self, client: httpx.Client | httpx.AsyncClient, prepared: _PreparedEvent) -> httpx.Request:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from pagerduty_utils.api_client.errors import InvalidEventError
@@ -23,6 +24,14 @@ MAX_EVENT_BYTES = 512 * 1024
 ELLIPSIS = "…"
 _HASHED_KEY_PREFIX_CHARACTERS = MAX_DEDUP_KEY_CHARACTERS - 64 - 1
 _SEVERITIES = frozenset(severity.value for severity in Severity)
+
+
+@dataclass(frozen=True)
+class FittedEvent:
+    """An event within PagerDuty's limits: its JSON body, and the exact bytes to send."""
+
+    body: dict[str, Any]
+    content: bytes
 
 
 def fit_dedup_key(dedup_key: str) -> str:
@@ -39,8 +48,8 @@ def fit_summary(summary: str) -> str:
     return summary[: MAX_SUMMARY_CHARACTERS - len(ELLIPSIS)] + ELLIPSIS
 
 
-def alert_body(event: AlertEvent) -> dict[str, Any]:
-    """The JSON body for ``/v2/enqueue``, within PagerDuty's limits, or ``InvalidEventError``.
+def fit_alert(event: AlertEvent) -> FittedEvent:
+    """The body for ``/v2/enqueue``, within PagerDuty's limits, or ``InvalidEventError``.
 
     A trigger without a dedup_key gets a generated one, so that a retry after a lost response cannot open a
     second alert; PagerDuty echoes it back and the caller needs it to resolve the alert later.
@@ -64,8 +73,8 @@ def alert_body(event: AlertEvent) -> dict[str, Any]:
     return _fit_size(body, body.get("payload"))
 
 
-def change_body(event: ChangeEvent) -> dict[str, Any]:
-    """The JSON body for ``/v2/change/enqueue``, within PagerDuty's limits."""
+def fit_change(event: ChangeEvent) -> FittedEvent:
+    """The body for ``/v2/change/enqueue``, within PagerDuty's limits."""
     fields = event.model_dump(mode="json", exclude_none=True)
     payload: dict[str, Any] = {
         name: fields.pop(name) for name in ("summary", "source", "timestamp", "custom_details") if name in fields
@@ -76,7 +85,7 @@ def change_body(event: ChangeEvent) -> dict[str, Any]:
     return _fit_size(body, payload)
 
 
-def encoded(body: dict[str, Any]) -> bytes:
+def _encoded(body: dict[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -97,16 +106,18 @@ def _drop_empty_lists(body: dict[str, Any]) -> None:
             del body[name]
 
 
-def _fit_size(body: dict[str, Any], payload: dict[str, Any] | None) -> dict[str, Any]:
-    size = len(encoded(body))
-    if size <= MAX_EVENT_BYTES:
-        return body
+def _fit_size(body: dict[str, Any], payload: dict[str, Any] | None) -> FittedEvent:
+    content = _encoded(body)
+    if len(content) <= MAX_EVENT_BYTES:
+        return FittedEvent(body, content)
+    size = len(content)
     if payload is not None and "custom_details" in payload:
         payload["custom_details"] = {
             "notice": f"custom_details removed: the event was {size} bytes, over PagerDuty's {MAX_EVENT_BYTES} limit"
         }
         logger.warning("custom_details replaced: event over the size limit", extra={"event_bytes": size})
-        size = len(encoded(body))
-        if size <= MAX_EVENT_BYTES:
-            return body
+        content = _encoded(body)
+        if len(content) <= MAX_EVENT_BYTES:
+            return FittedEvent(body, content)
+        size = len(content)
     raise InvalidEventError(f"event is {size} bytes even without custom_details, over {MAX_EVENT_BYTES}")
