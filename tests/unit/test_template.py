@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
+from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.settings import CommonSettings, ForwarderSettings, HealthSettings, ReceiverSettings
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -514,3 +515,8 @@ def test_security_hub_rule_skips_severities_not_chosen(rule_patterns: dict[str, 
     for finding in event["detail"]["findings"]:
         finding["Severity"]["Label"] = "LOW"
     assert not pattern_matches(rule_patterns["SecurityHubFindingRule"], event)
+
+
+def test_default_routing_rules_send_everything_to_the_default_key(template: dict[str, Any]) -> None:
+    rules = RoutingRules.from_text(template["Parameters"]["RoutingRules"]["Default"], environ={})
+    assert rules.routing_key_names == frozenset({"default"})
