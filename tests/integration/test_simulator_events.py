@@ -128,3 +128,42 @@ def test_every_request_is_recorded_with_its_answer(pd_sim: SimulatorHandle) -> N
     [recorded] = pd_sim.state.requests
     assert (recorded.method, recorded.path, recorded.status) == ("POST", "/v2/enqueue", 202)
     assert recorded.body["routing_key"] == ROUTING_KEY
+
+
+def test_routing_key_budget_is_120_per_minute_then_429(pd_sim: SimulatorHandle) -> None:
+    with httpx.Client(base_url=pd_sim.base_url, timeout=5) as client:
+        statuses = [client.post("/v2/enqueue", json=trigger(f"key-{n}")).status_code for n in range(121)]
+        other_key = client.post("/v2/enqueue", json=trigger("key-0", routing_key=OTHER_ROUTING_KEY))
+
+    assert statuses == [202] * 120 + [429]
+    assert other_key.status_code == 202
+    assert (ROUTING_KEY, "key-120") not in pd_sim.state.alerts
+
+
+def test_throttled_answer_says_when_to_retry(pd_sim: SimulatorHandle) -> None:
+    pd_sim.events_rate_limit = 1
+    accepted = send(pd_sim, trigger("first"))
+
+    refused = send(pd_sim, trigger("second"))
+
+    assert accepted.headers["ratelimit-remaining"] == "0"
+    assert refused.status_code == 429
+    assert refused.json()["status"] == "throttle event"
+    assert int(refused.headers["ratelimit-reset"]) > 0
+    assert (ROUTING_KEY, "second") not in pd_sim.state.alerts
+
+
+def test_pagerdutys_documented_limits_are_enforced(pd_sim: SimulatorHandle) -> None:
+    oversized = trigger()
+    oversized["payload"]["custom_details"] = {"blob": "x" * (512 * 1024)}
+
+    assert send(pd_sim, trigger(dedup_key="d" * 256)).status_code == 400
+    assert send(pd_sim, oversized).status_code == 400
+    assert send(pd_sim, trigger(dedup_key="d" * 255)).status_code == 202
+
+
+def test_unknown_events_path_is_404(pd_sim: SimulatorHandle) -> None:
+    response = send(pd_sim, trigger(), path="/v2/enqueue/extra")
+
+    assert response.status_code == 404
+    assert response.json()["status"] == "error"

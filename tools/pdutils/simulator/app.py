@@ -20,7 +20,7 @@ from pdutils.simulator.faults import Fault, FaultInjector
 from pdutils.simulator.incidents import IncidentLifecycle
 from pdutils.simulator.openapi import OpenAPIValidator, SpecUnavailableError, default_spec_dir
 from pdutils.simulator.ratelimit import SlidingWindowLimiter
-from pdutils.simulator.replies import APIError, Reply
+from pdutils.simulator.replies import EVENTS_PATH_PREFIX, APIError, Reply
 from pdutils.simulator.rest import RestAPI, RestRequest
 from pdutils.simulator.state import RecordedRequest, SimulatorState, utc_now
 from pdutils.simulator.webhooks import WebhookDispatcher
@@ -110,6 +110,7 @@ class Simulator:
         )
         with self.state.lock:
             self.state.requests.append(recorded)
+            del self.state.requests[: -self.config.max_recorded_requests]
         return recorded
 
     def process(
@@ -123,6 +124,8 @@ class Simulator:
         try:
             if recorded.path in EVENTS_PATHS:
                 return self._events(recorded, raw)
+            if recorded.path.startswith(EVENTS_PATH_PREFIX):
+                raise APIError(404, [f"{recorded.path} is not an Events API path"], message="Not Found")
             return self._rest(recorded, query, headers, raw)
         except APIError as error:
             return error.reply(recorded.path)
@@ -140,8 +143,8 @@ class Simulator:
             if recorded.validation_errors:
                 raise APIError(400, recorded.validation_errors)
         if recorded.path == "/v2/change/enqueue":
-            return self.events.change(event)
-        return self.events.enqueue(event)
+            return self.events.change(event, len(raw))
+        return self.events.enqueue(event, len(raw))
 
     def _rest(
         self, recorded: RecordedRequest, query: Mapping[str, Sequence[str]], headers: Mapping[str, str], raw: bytes

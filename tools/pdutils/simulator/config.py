@@ -22,3 +22,5 @@ class SimulatorConfig:
     webhook_timeout_seconds: float = 5.0
     timeout_hold_seconds: float = 30.0
     seed: int = 0
+    # A long-running `pdutils sim` keeps only the most recent requests.
+    max_recorded_requests: int = 10_000

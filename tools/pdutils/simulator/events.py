@@ -5,6 +5,8 @@
 - acknowledge and resolve reach only an open alert through the same routing key; otherwise they are
   accepted (202) and change nothing, as PagerDuty does.
 - Over the per-routing-key budget the event is refused with 429 and not ingested.
+- PagerDuty's documented limits are enforced: a 32-character routing key, a dedup_key of at most 255
+  characters, an event of at most 512 KB.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pdutils.simulator.replies import APIError, Reply
 from pdutils.simulator.state import Alert, SimulatorState, utc_now
 
 ROUTING_KEY_LENGTH = 32
+MAX_DEDUP_KEY_LENGTH = 255
+MAX_EVENT_BYTES = 512 * 1024
 EVENT_ACTIONS = frozenset({"trigger", "acknowledge", "resolve"})
 SEVERITY_URGENCY = {"critical": "high", "error": "high", "warning": "low", "info": "low"}
 
@@ -37,10 +41,12 @@ class EventsAPI:
     lifecycle: IncidentLifecycle
     limiter: SlidingWindowLimiter
 
-    def _admit(self, event: Any) -> str:
+    def _admit(self, event: Any, size: int) -> str:
         """The event's routing key, once it passes the checks PagerDuty makes before ingesting anything."""
         if not isinstance(event, dict):
             raise APIError(400, ["Event object format is unrecognized"])
+        if size > MAX_EVENT_BYTES:
+            raise APIError(400, [f"Event is {size} bytes; the limit is {MAX_EVENT_BYTES} (512 KB)"])
         routing_key = event.get("routing_key")
         if not isinstance(routing_key, str) or len(routing_key) != ROUTING_KEY_LENGTH:
             raise APIError(400, [f"Length of 'routing_key' is incorrect (should be {ROUTING_KEY_LENGTH} characters)"])
@@ -53,12 +59,15 @@ class EventsAPI:
             raise APIError(429, headers=decision.headers())
         return decision.headers()
 
-    def enqueue(self, event: Any) -> Reply:
-        routing_key = self._admit(event)
+    def enqueue(self, event: Any, size: int) -> Reply:
+        """Apply one alert event (``size``: its body in bytes)."""
+        routing_key = self._admit(event, size)
         action = event.get("event_action")
         problems = events_prose_rules("/v2/enqueue", event)
         if action not in EVENT_ACTIONS:
             problems.append(f"event_action: must be one of {sorted(EVENT_ACTIONS)}")
+        if len(str(event.get("dedup_key") or "")) > MAX_DEDUP_KEY_LENGTH:
+            problems.append(f"dedup_key: longer than {MAX_DEDUP_KEY_LENGTH} characters")
         if problems:
             raise APIError(400, problems)
         headers = self._throttle(routing_key)
@@ -115,8 +124,9 @@ class EventsAPI:
             )
         return accepted(dedup_key)
 
-    def change(self, event: Any) -> Reply:
-        headers = self._throttle(self._admit(event))
+    def change(self, event: Any, size: int) -> Reply:
+        """Record one change event (``size``: its body in bytes)."""
+        headers = self._throttle(self._admit(event, size))
         with self.state.lock:
             self.state.change_events.append({**event, "received_at": utc_now()})
         reply = accepted(message="Change event processed")

@@ -7,6 +7,7 @@ answered in the API's error shape, a timeout holds the connection unanswered, a 
 from __future__ import annotations
 
 import json
+import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -31,10 +32,18 @@ SHUTDOWN_POLL_SECONDS = 0.05
 class _SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's default backlog (5) resets connections when an async client opens dozens at once.
+    request_queue_size = 512
 
     def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
         super().__init__(address, _RequestHandler)
         self.simulator = simulator
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (its own timeout, or after a fault) is normal here; anything else is shown."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -50,6 +59,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._serve()
 
     def do_PUT(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
         self._serve()
 
     def do_DELETE(self) -> None:
