@@ -31,7 +31,7 @@ from tests.unit.fixtures.alert_events import (
     sns_notification,
     sns_with_message,
 )
-from tests.unit.fixtures.events_api import enqueue_validator
+from tests.unit.fixtures.events_api import enqueue_body, enqueue_validator
 
 ROUTING_KEY = "R" * 32
 CHECKOUT_ALARM_KEY = "aws/cloudwatch/123456789012/us-east-1/checkout-api-high-cpu"
@@ -516,9 +516,14 @@ def test_user_text_loses_control_characters_and_is_bounded() -> None:
 
 
 def test_custom_details_are_json_safe() -> None:
-    alert = only(normalize(sns_with_message('{"value": NaN, "deep": [[[[[[[[[[1]]]]]]]]]]}')))
-    encoded = json.dumps(alert.payload.custom_details, allow_nan=False)
-    assert "NaN" not in encoded.replace('"nan"', "")
+    alert = only(
+        normalize(sns_with_message('{"value": NaN, "text": "lone \\ud800 surrogate", "deep": [[[[[[[[[[1]]]]]]]]]]}'))
+    )
+    details = alert.payload.custom_details or {}
+    assert details["message"]["value"] == "nan"
+    assert details["message"]["text"] == "lone  surrogate"
+    assert details["message"]["deep"] == [[[[[["…"]]]]]]  # depth bounded under payload > message
+    json.dumps(details, ensure_ascii=False, allow_nan=False).encode()
 
 
 # --- to_alert_event ----------------------------------------------------------------------------------------------
@@ -584,7 +589,8 @@ def _normalize_or_reject(message: Any) -> None:
     except ValidationError:
         return
     for alert in alerts:
-        to_alert_event(alert, routing_key=ROUTING_KEY)
+        body = enqueue_body(to_alert_event(alert, routing_key=ROUTING_KEY))
+        json.dumps(body, ensure_ascii=False, allow_nan=False).encode()  # as the client encodes it
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
