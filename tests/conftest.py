@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["pdutils.testing.aws", "pdutils.testing.forwarder", "pdutils.testing.simulator"]
+pytest_plugins = [
+    "pdutils.testing.aws",
+    "pdutils.testing.forwarder",
+    "pdutils.testing.simulator",
+    "pdutils.testing.health",
+]

@@ -5,106 +5,28 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from mypy_boto3_dynamodb import DynamoDBClient
-from mypy_boto3_sqs import SQSClient
 from typing_extensions import override
 
 from functions.health_checker import app
-from pagerduty_utils import secrets
 from pagerduty_utils.exceptions import DependencyError
 from pagerduty_utils.health_monitor.monitor import HealthMonitor
 from pagerduty_utils.health_monitor.operations import SnsOperationsChannel
 from pagerduty_utils.health_monitor.report import CheckOutcome, HealthReport, HealthStatus
 from pagerduty_utils.health_monitor.runner import HealthCheck
-from pagerduty_utils.health_monitor.snapshot import SNAPSHOT_KEY, DynamoDBSnapshotStore
+from pagerduty_utils.health_monitor.snapshot import DynamoDBSnapshotStore
 from pagerduty_utils.health_monitor.wiring import HealthDependencies, build_checks, build_monitor
 from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.observability import metrics
-from pagerduty_utils.settings import HealthSettings, load_settings
-from pdutils.moto_server import MotoEndpoint
 from pdutils.simulator import SimulatorHandle
-from pdutils.simulator.config import DEV_TOKEN
+from pdutils.testing.forwarder import STATE_TABLE_NAME
+from pdutils.testing.health import HealthStack
 
 pytestmark = pytest.mark.integration
-
-TABLE = "pd-utils-state"
-
-
-@dataclass(frozen=True)
-class HealthStack:
-    """The resources the health checker watches, created in the embedded AWS."""
-
-    dynamodb: DynamoDBClient
-    sqs: SQSClient
-    dead_letter_queue_url: str
-    operations_inbox_url: str
-    operations_topic_arn: str
-
-    def settings(self) -> HealthSettings:
-        return load_settings(HealthSettings)
-
-    def announcements(self) -> list[dict[str, Any]]:
-        """Messages that reached the operations topic's subscriber since the last call."""
-        received = self.sqs.receive_message(QueueUrl=self.operations_inbox_url, MaxNumberOfMessages=10)
-        messages = received.get("Messages", [])
-        for message in messages:
-            self.sqs.delete_message(QueueUrl=self.operations_inbox_url, ReceiptHandle=message["ReceiptHandle"])
-        return [json.loads(message["Body"]) for message in messages]
-
-    def fill_dead_letter_queue(self, count: int) -> None:
-        for index in range(count):
-            self.sqs.send_message(QueueUrl=self.dead_letter_queue_url, MessageBody=f"undelivered {index}")
-
-    def drain_dead_letter_queue(self) -> None:
-        self.sqs.purge_queue(QueueUrl=self.dead_letter_queue_url)
-
-    def stored_report(self) -> HealthReport:
-        item = self.dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": SNAPSHOT_KEY}})["Item"]
-        return HealthReport.model_validate_json(item["report"]["S"])
-
-
-@pytest.fixture
-def stack(aws: MotoEndpoint, pd_sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[HealthStack]:
-    dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    secretsmanager = boto3.client("secretsmanager")
-    secretsmanager.create_secret(Name="pd/api-token", SecretString=DEV_TOKEN)
-    secretsmanager.create_secret(Name="pd/routing-keys", SecretString=json.dumps({"default": "R" * 32}))
-    key_id = boto3.client("kms").create_key()["KeyMetadata"]["KeyId"]
-    sqs = boto3.client("sqs")
-    alert_queue_url = sqs.create_queue(QueueName="pd-alerts")["QueueUrl"]
-    dead_letter_queue_url = sqs.create_queue(QueueName="pd-alerts-dlq")["QueueUrl"]
-    inbox_url = sqs.create_queue(QueueName="operations-inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns = boto3.client("sns")
-    topic_arn = sns.create_topic(Name="pd-operations")["TopicArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn)
-    environment = {
-        "STATE_TABLE_NAME": TABLE,
-        "PAGERDUTY_API_TOKEN_SECRET_ID": "pd/api-token",
-        "HEALTH_SECRET_IDS": "pd/routing-keys",
-        "KMS_KEY_ID": key_id,
-        "ALERT_QUEUE_URL": alert_queue_url,
-        "DEAD_LETTER_QUEUE_URL": dead_letter_queue_url,
-        "OPERATIONS_TOPIC_ARN": topic_arn,
-        "HEALTH_DEADLINE_SECONDS": "5",
-    }
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    secrets.clear_cache()
-    yield HealthStack(dynamodb, sqs, dead_letter_queue_url, inbox_url, topic_arn)
-    secrets.clear_cache()
 
 
 class Rendezvous(HealthCheck):
@@ -133,13 +55,13 @@ class Hanging(HealthCheck):
         return CheckOutcome.healthy("released")
 
 
-def monitor_for(stack: HealthStack, *extra_checks: HealthCheck, deadline: float = 5.0) -> HealthMonitor:
-    settings = stack.settings()
+def monitor_for(health_stack: HealthStack, *extra_checks: HealthCheck, deadline: float = 5.0) -> HealthMonitor:
+    settings = health_stack.settings()
     return HealthMonitor(
         [*build_checks(settings), *extra_checks],
         deadline_seconds=deadline,
-        snapshots=DynamoDBSnapshotStore(TABLE, boto3.client("dynamodb")),
-        operations=SnsOperationsChannel(stack.operations_topic_arn, boto3.client("sns")),
+        snapshots=DynamoDBSnapshotStore(STATE_TABLE_NAME, boto3.client("dynamodb")),
+        operations=SnsOperationsChannel(health_stack.operations_topic_arn, boto3.client("sns")),
     )
 
 
@@ -147,8 +69,8 @@ def statuses(report: HealthReport) -> dict[str, HealthStatus]:
     return {check.name: check.status for check in report.checks}
 
 
-def test_everything_healthy(stack: HealthStack) -> None:
-    run = build_monitor(stack.settings()).run()
+def test_everything_healthy(health_stack: HealthStack) -> None:
+    run = build_monitor(health_stack.settings()).run()
 
     assert statuses(run.report) == {
         "pagerduty_rest": HealthStatus.HEALTHY,
@@ -162,8 +84,8 @@ def test_everything_healthy(stack: HealthStack) -> None:
     }
     assert run.report.status is HealthStatus.HEALTHY
     assert not run.announced
-    assert stack.announcements() == []
-    assert stack.stored_report() == run.report
+    assert health_stack.announcements() == []
+    assert health_stack.stored_report() == run.report
 
 
 @pytest.mark.parametrize(
@@ -176,10 +98,10 @@ def test_everything_healthy(stack: HealthStack) -> None:
     ],
 )
 def test_pagerduty_rest_faults(
-    stack: HealthStack, pd_sim: SimulatorHandle, fault: dict[str, Any], status: HealthStatus, reason_part: str
+    health_stack: HealthStack, pd_sim: SimulatorHandle, fault: dict[str, Any], status: HealthStatus, reason_part: str
 ) -> None:
     pd_sim.faults.inject(**fault, path_prefix="/abilities")
-    report = build_monitor(stack.settings()).run().report
+    report = build_monitor(health_stack.settings()).run().report
     (rest,) = [check for check in report.checks if check.name == "pagerduty_rest"]
     assert rest.status is status
     assert reason_part in rest.reason
@@ -187,19 +109,19 @@ def test_pagerduty_rest_faults(
     assert len([request for request in pd_sim.state.requests if request.path == "/abilities"]) == 1
 
 
-def test_revoked_token_is_unhealthy(stack: HealthStack, pd_sim: SimulatorHandle) -> None:
+def test_revoked_token_is_unhealthy(health_stack: HealthStack, pd_sim: SimulatorHandle) -> None:
     pd_sim.valid_tokens.clear()
-    report = build_monitor(stack.settings()).run().report
+    report = build_monitor(health_stack.settings()).run().report
     assert statuses(report)["pagerduty_rest"] is HealthStatus.UNHEALTHY
 
 
 def test_pagerduty_timeout_is_unhealthy_and_the_run_returns_on_time(
-    stack: HealthStack, pd_sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+    health_stack: HealthStack, pd_sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HEALTH_DEADLINE_SECONDS", "1")
     pd_sim.faults.inject(timeout=True, count=None, path_prefix="/abilities")
     try:
-        report = build_monitor(stack.settings()).run().report
+        report = build_monitor(health_stack.settings()).run().report
     finally:
         pd_sim.faults.clear()
     rest = next(check for check in report.checks if check.name == "pagerduty_rest")
@@ -208,25 +130,25 @@ def test_pagerduty_timeout_is_unhealthy_and_the_run_returns_on_time(
     assert statuses(report)["state_table"] is HealthStatus.HEALTHY
 
 
-def test_missing_secret_is_unhealthy(stack: HealthStack, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_secret_is_unhealthy(health_stack: HealthStack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEALTH_SECRET_IDS", "pd/routing-keys,pd/webhook-secrets")
-    report = build_monitor(stack.settings()).run().report
+    report = build_monitor(health_stack.settings()).run().report
     secrets_check = next(check for check in report.checks if check.name == "secrets")
     assert secrets_check.status is HealthStatus.UNHEALTHY
     assert "'pd/webhook-secrets'" in secrets_check.reason
 
 
-def test_status_change_is_announced_once_per_change(stack: HealthStack) -> None:
-    monitor = build_monitor(stack.settings())
+def test_status_change_is_announced_once_per_change(health_stack: HealthStack) -> None:
+    monitor = build_monitor(health_stack.settings())
 
     first = monitor.run()
-    stack.fill_dead_letter_queue(3)
+    health_stack.fill_dead_letter_queue(3)
     broken = monitor.run()
-    broken_messages = stack.announcements()
+    broken_messages = health_stack.announcements()
     still_broken = monitor.run()
-    stack.drain_dead_letter_queue()
+    health_stack.drain_dead_letter_queue()
     recovered = monitor.run()
-    recovered_messages = stack.announcements()
+    recovered_messages = health_stack.announcements()
 
     assert (first.announced, broken.announced, still_broken.announced, recovered.announced) == (
         False,
@@ -240,13 +162,13 @@ def test_status_change_is_announced_once_per_change(stack: HealthStack) -> None:
         "PagerDuty integration is HEALTHY (was unhealthy)"
     ]
     assert still_broken.report.previous_status is HealthStatus.UNHEALTHY
-    assert stack.stored_report().previous_status is HealthStatus.UNHEALTHY
+    assert health_stack.stored_report().previous_status is HealthStatus.UNHEALTHY
 
 
-def test_two_concurrent_runs_announce_a_change_once(stack: HealthStack) -> None:
-    stack.fill_dead_letter_queue(1)
+def test_two_concurrent_runs_announce_a_change_once(health_stack: HealthStack) -> None:
+    health_stack.fill_dead_letter_queue(1)
     barrier = threading.Barrier(2)
-    monitors = [monitor_for(stack, Rendezvous(barrier)) for _ in range(2)]
+    monitors = [monitor_for(health_stack, Rendezvous(barrier)) for _ in range(2)]
     outcomes: list[bool] = []
 
     def run(monitor: HealthMonitor) -> None:
@@ -259,14 +181,14 @@ def test_two_concurrent_runs_announce_a_change_once(stack: HealthStack) -> None:
         worker.join(timeout=30)
 
     assert sorted(outcomes) == [False, True]
-    assert len(stack.announcements()) == 1
-    assert stack.stored_report().status is HealthStatus.UNHEALTHY
+    assert len(health_stack.announcements()) == 1
+    assert health_stack.stored_report().status is HealthStatus.UNHEALTHY
 
 
-def test_failed_announcement_is_retried_by_the_next_run(stack: HealthStack) -> None:
-    stack.fill_dead_letter_queue(1)
-    settings = stack.settings()
-    unreachable_topic = SnsOperationsChannel(stack.operations_topic_arn + "-deleted", boto3.client("sns"))
+def test_failed_announcement_is_retried_by_the_next_run(health_stack: HealthStack) -> None:
+    health_stack.fill_dead_letter_queue(1)
+    settings = health_stack.settings()
+    unreachable_topic = SnsOperationsChannel(health_stack.operations_topic_arn + "-deleted", boto3.client("sns"))
     failing = build_monitor(settings, HealthDependencies(operations=unreachable_topic))
 
     with pytest.raises(DependencyError, match="operations topic publish failed"):
@@ -274,13 +196,13 @@ def test_failed_announcement_is_retried_by_the_next_run(stack: HealthStack) -> N
     retried = build_monitor(settings).run()
 
     assert retried.announced
-    assert len(stack.announcements()) == 1
+    assert len(health_stack.announcements()) == 1
 
 
-def test_a_hanging_dependency_cannot_hold_the_run_past_its_deadline(stack: HealthStack) -> None:
+def test_a_hanging_dependency_cannot_hold_the_run_past_its_deadline(health_stack: HealthStack) -> None:
     release = threading.Event()
     try:
-        report = monitor_for(stack, Hanging(release), deadline=1.0).run().report
+        report = monitor_for(health_stack, Hanging(release), deadline=1.0).run().report
     finally:
         release.set()
     hanging = next(check for check in report.checks if check.name == "hanging_dependency")
@@ -311,10 +233,10 @@ def emf_documents(output: str) -> list[dict[str, Any]]:
 
 
 def test_handler_emits_one_metric_per_check_and_the_overall_status(
-    stack: HealthStack, metrics_namespace: str, capsys: pytest.CaptureFixture[str]
+    health_stack: HealthStack, metrics_namespace: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stack.fill_dead_letter_queue(2)
-    monitor = build_monitor(stack.settings(), HealthDependencies(metrics=metrics_collector))
+    health_stack.fill_dead_letter_queue(2)
+    monitor = build_monitor(health_stack.settings(), HealthDependencies(metrics=metrics_collector))
 
     response = app.lambda_handler({"source": "aws.events"}, FakeLambdaContext(), monitor=monitor)
 

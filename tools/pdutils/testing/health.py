@@ -1,0 +1,100 @@
+"""pytest fixtures for the health checker: every resource it watches, in the embedded AWS, plus the simulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from pagerduty_utils import secrets
+from pagerduty_utils.health_monitor.report import HealthReport
+from pagerduty_utils.health_monitor.snapshot import SNAPSHOT_KEY
+from pagerduty_utils.settings import HealthSettings, load_settings
+from pdutils.moto_server import MotoEndpoint
+from pdutils.simulator import SimulatorHandle
+from pdutils.simulator.config import DEV_TOKEN
+from pdutils.testing.forwarder import STATE_TABLE_NAME, create_state_table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_sqs.client import SQSClient
+
+
+@dataclass(frozen=True)
+class HealthStack:
+    """The resources the health checker watches, and the environment that points the checker at them."""
+
+    dynamodb: DynamoDBClient
+    sqs: SQSClient
+    environment: dict[str, str]
+    dead_letter_queue_url: str
+    operations_topic_arn: str
+    operations_inbox_url: str
+
+    def settings(self) -> HealthSettings:
+        """The checker's settings from the process environment (the fixture's variables, plus any a test set)."""
+        return load_settings(HealthSettings)
+
+    def announcements(self) -> list[dict[str, Any]]:
+        """Messages that reached the operations topic (through its SQS subscriber) since the last call."""
+        received = self.sqs.receive_message(QueueUrl=self.operations_inbox_url, MaxNumberOfMessages=10)
+        messages = received.get("Messages", [])
+        for message in messages:
+            self.sqs.delete_message(QueueUrl=self.operations_inbox_url, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(message["Body"]) for message in messages]
+
+    def fill_dead_letter_queue(self, count: int) -> None:
+        for index in range(count):
+            self.sqs.send_message(QueueUrl=self.dead_letter_queue_url, MessageBody=f"undelivered alert {index}")
+
+    def drain_dead_letter_queue(self) -> None:
+        self.sqs.purge_queue(QueueUrl=self.dead_letter_queue_url)
+
+    def stored_report(self) -> HealthReport:
+        item = self.dynamodb.get_item(TableName=STATE_TABLE_NAME, Key={"pk": {"S": SNAPSHOT_KEY}})["Item"]
+        return HealthReport.model_validate_json(item["report"]["S"])
+
+
+@pytest.fixture
+def health_stack(
+    aws: MotoEndpoint,  # noqa: ARG001  # requested for its effect: a clean embedded AWS, boto3 pointed at it
+    pd_sim: SimulatorHandle,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[HealthStack]:
+    """State table, REST token and routing-key secrets, KMS key, alert queue and DLQ, and an operations topic
+    with an SQS subscriber, in a clean embedded AWS; the health checker's variables are set in the environment."""
+    dynamodb = boto3.client("dynamodb")
+    create_state_table(dynamodb)
+    secretsmanager = boto3.client("secretsmanager")
+    secretsmanager.create_secret(Name="pd/api-token", SecretString=DEV_TOKEN)
+    secretsmanager.create_secret(Name="pd/routing-keys", SecretString=json.dumps({"default": "R" * 32}))
+    key_id = boto3.client("kms").create_key(Description="health checker test key")["KeyMetadata"]["KeyId"]
+    sqs = boto3.client("sqs")
+    alert_queue_url = sqs.create_queue(QueueName="pd-alerts")["QueueUrl"]
+    dead_letter_queue_url = sqs.create_queue(QueueName="pd-alerts-dlq")["QueueUrl"]
+    inbox_url = sqs.create_queue(QueueName="operations-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns = boto3.client("sns")
+    topic_arn = sns.create_topic(Name="pd-operations")["TopicArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn)
+    environment = {
+        "STATE_TABLE_NAME": STATE_TABLE_NAME,
+        "PAGERDUTY_API_URL": pd_sim.base_url,
+        "PAGERDUTY_EVENTS_URL": pd_sim.base_url,
+        "PAGERDUTY_API_TOKEN_SECRET_ID": "pd/api-token",
+        "HEALTH_SECRET_IDS": "pd/routing-keys",
+        "KMS_KEY_ID": key_id,
+        "ALERT_QUEUE_URL": alert_queue_url,
+        "DEAD_LETTER_QUEUE_URL": dead_letter_queue_url,
+        "OPERATIONS_TOPIC_ARN": topic_arn,
+        "HEALTH_DEADLINE_SECONDS": "5",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    secrets.clear_cache()
+    yield HealthStack(dynamodb, sqs, environment, dead_letter_queue_url, topic_arn, inbox_url)
+    secrets.clear_cache()
