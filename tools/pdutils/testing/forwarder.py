@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -55,6 +58,28 @@ def in_process_state_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[StateTab
 
 
 ROUTING_KEYS = {"default": "R" * 32, "security": "S" * 32}
+# Alerts tagged team=security go to the "security" routing key, everything else to "default".
+ROUTING_RULES = (
+    "rules:\n  - match: {tags: {team: security}}\n    routing_key: security\ndefault: {routing_key: default}\n"
+)
+SAMPLE_EVENTS = Path(__file__).resolve().parents[3] / "events"
+_EPOCH = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
+
+
+def application_alert(
+    dedup_key: str, *, state: str = "triggered", second: int = 0, team: str = "checkout"
+) -> dict[str, Any]:
+    """The sample "Application Alert" EventBridge event for ``dedup_key``, at ``second`` past a fixed time."""
+    event: dict[str, Any] = json.loads((SAMPLE_EVENTS / "eventbridge_custom_app_event.json").read_text())
+    moment = (_EPOCH + timedelta(seconds=second)).isoformat().replace("+00:00", "Z")
+    event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{dedup_key}/{state}/{second}"))
+    event["time"] = moment
+    event["detail"].update(
+        dedup_key=dedup_key, state=state, timestamp=moment, summary=f"{dedup_key} {state}", tags={"team": team}
+    )
+    return event
+
+
 ROUTING_KEYS_SECRET_ID = "pdutils/routing-keys"  # a secret name, not a value  # noqa: S105
 ALERT_QUEUE = "pdutils-alerts"
 DEAD_LETTER_QUEUE = "pdutils-alerts-dlq"
@@ -107,22 +132,23 @@ class ForwarderStack:
             records.extend(lambda_sqs_record(dict(message), self.queue_arn) for message in received)
         return {"Records": records}
 
-    def settle(self, event: Mapping[str, Any], response: Mapping[str, Any] | None) -> None:
-        """What the event source mapping does with the answer: delete every record not reported as failed."""
+    def settle(
+        self, event: Mapping[str, Any], response: Mapping[str, Any] | None, *, skip_backoff: bool = False
+    ) -> int:
+        """What the event source mapping does with the answer: delete every record not reported as failed.
+
+        With ``skip_backoff`` the failed records become receivable at once instead of after their backoff.
+        Returns how many records failed.
+        """
         failed = {item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])}
         for record in event["Records"]:
             if record["messageId"] not in failed:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
-
-    def make_visible(self, event: Mapping[str, Any]) -> None:
-        """Skip the backoff: a retried batch becomes receivable again at once."""
-        for record in event["Records"]:
-            try:
+            elif skip_backoff:
                 self.sqs.change_message_visibility(
                     QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
                 )
-            except self.sqs.exceptions.ClientError:
-                continue
+        return len(failed)
 
     def queued(self) -> int:
         attributes = self.sqs.get_queue_attributes(
@@ -184,6 +210,7 @@ def forwarder_stack(aws: MotoEndpoint, monkeypatch: pytest.MonkeyPatch) -> Forwa
     environment = {
         "STATE_TABLE_NAME": table.name,
         "ROUTING_KEYS_SECRET_ID": ROUTING_KEYS_SECRET_ID,
+        "ROUTING_RULES": ROUTING_RULES,
         "DEAD_LETTER_QUEUE_URL": dead_letter_queue_url,
         "POWERTOOLS_METRICS_NAMESPACE": "PagerDutyUtilsTests",
         "POWERTOOLS_SERVICE_NAME": "alert-forwarder",
