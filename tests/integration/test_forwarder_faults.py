@@ -68,7 +68,7 @@ def assert_accounted(stack: ForwarderStack, pd_sim: SimulatorHandle) -> tuple[in
     delivered = len({dedup_key for _, dedup_key, _ in sent})
     dead_lettered = len(stack.dead_letters())
     queued = stack.queued()
-    assert ALERTS == delivered + dead_lettered + queued
+    assert delivered + dead_lettered + queued == ALERTS
     return delivered, dead_lettered, queued
 
 
