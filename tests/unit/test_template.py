@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -398,30 +398,47 @@ def test_webhook_api_serves_both_routes_with_throttling_and_access_logs(resource
     assert routes == {("POST", "/webhooks/pagerduty"), ("GET", "/health")}
 
 
-class DefaultParameters:
-    """Resolves the intrinsics of event patterns as CloudFormation would with every parameter at its default."""
+class ParameterResolver:
+    """Resolves the intrinsics of a property as CloudFormation would, parameters at their defaults or overridden."""
 
-    def __init__(self, template: dict[str, Any]) -> None:
+    def __init__(self, template: dict[str, Any], **overrides: str) -> None:
         self._template = template
         self._values: dict[str, Any] = dict(PSEUDO_PARAMETERS)
         for name, parameter in template["Parameters"].items():
-            default = parameter.get("Default")
+            value = overrides.get(name, parameter.get("Default"))
             is_list = parameter["Type"] == "CommaDelimitedList"
-            self._values[name] = default.split(",") if is_list else default
+            self._values[name] = value.split(",") if is_list else value
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         if not isinstance(value, dict):
             return value
-        if "Ref" in value:
-            return self._values[value["Ref"]]
-        if "Fn::Sub" in value:
-            return re.sub(r"\$\{([^}]+)\}", lambda match: str(self._values[match[1]]), value["Fn::Sub"])
-        if "Fn::If" in value:
-            condition, when_true, when_false = value["Fn::If"]
-            return self.resolve(when_true if self.condition(condition) else when_false)
+        functions: dict[str, Callable[[Any], Any]] = {
+            "Ref": self._ref,
+            "Fn::Sub": self._sub,
+            "Fn::Split": self._split,
+            "Fn::If": self._if,
+        }
+        if len(value) == 1 and next(iter(value)) in functions:
+            ((name, argument),) = value.items()
+            return functions[name](argument)
         return {key: self.resolve(item) for key, item in value.items()}
+
+    def _ref(self, name: str) -> Any:
+        return self._values[name]
+
+    def _sub(self, text: str) -> str:
+        return re.sub(r"\$\{([^}]+)\}", lambda match: str(self._values[match[1]]), text)
+
+    def _split(self, argument: list[Any]) -> list[str]:
+        delimiter, text = argument
+        parts: list[str] = self.resolve(text).split(delimiter)
+        return parts
+
+    def _if(self, argument: list[Any]) -> Any:
+        condition, when_true, when_false = argument
+        return self.resolve(when_true if self.condition(condition) else when_false)
 
     def condition(self, name: str) -> bool:
         return bool(self._evaluate(self._template["Conditions"][name]))
@@ -470,7 +487,7 @@ def filter_matches(allowed: Any, value: Any, *, present: bool) -> bool:
 
 @pytest.fixture(scope="module")
 def rule_patterns(template: dict[str, Any], resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    resolver = DefaultParameters(template)
+    resolver = ParameterResolver(template)
     return {
         name: resolver.resolve(rule["Properties"]["EventPattern"])
         for name, rule in resources_of_type(resources, "AWS::Events::Rule").items()
@@ -520,3 +537,19 @@ def test_security_hub_rule_skips_severities_not_chosen(rule_patterns: dict[str, 
 def test_default_routing_rules_send_everything_to_the_default_key(template: dict[str, Any]) -> None:
     rules = RoutingRules.from_text(template["Parameters"]["RoutingRules"]["Default"], environ={})
     assert rules.routing_key_names == frozenset({"default"})
+
+
+@pytest.mark.parametrize(
+    ("allowlist", "allowed_sources"),
+    [("", ["0.0.0.0/0", "::/0"]), ("203.0.113.0/24,2001:db8::/32", ["203.0.113.0/24", "2001:db8::/32"])],
+)
+def test_webhook_route_is_open_unless_an_allowlist_is_given(
+    template: dict[str, Any], resources: dict[str, Any], allowlist: str, allowed_sources: list[str]
+) -> None:
+    policy = resources["WebhookApi"]["Properties"]["Auth"]["ResourcePolicy"]["CustomStatements"]
+    resolved = ParameterResolver(template, WebhookSourceIpAllowlist=allowlist).resolve(policy)
+    (allow,) = (statement for statement in resolved if statement["Effect"] == "Allow")
+    (deny,) = (statement for statement in resolved if statement["Effect"] == "Deny")
+    assert (allow["Resource"], "Condition" in allow) == ("execute-api:/*", False)
+    assert deny["Resource"] == "execute-api:/*/POST/webhooks/pagerduty"
+    assert deny["Condition"] == {"NotIpAddress": {"aws:SourceIp": allowed_sources}}
