@@ -16,16 +16,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from pagerduty_utils import validators
+from pagerduty_utils.validators import ELLIPSIS, clip
+
 SUMMARY_LIMIT = 1024  # PagerDuty's limit on payload.summary
-ELLIPSIS = "…"
 DETAIL_STRING_LIMIT = 2048
 DETAIL_ITEMS_LIMIT = 50
 DETAIL_DEPTH_LIMIT = 8
 DETAILS_SIZE_LIMIT = 64 * 1024  # custom_details budget, well inside PagerDuty's 512 KB per event
 
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff]"
-)
+# What validators.clean_text leaves and outgoing JSON cannot carry or should not show: zero-width characters, the
+# byte-order mark, and lone surrogates (which make UTF-8 encoding of the request body fail).
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\ud800-\udfff]")
 _WHITESPACE_RUN = re.compile(r"\s+")
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 _SEPARATOR = " — "
@@ -33,11 +35,7 @@ _SEPARATOR = " — "
 
 def truncate(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, ending with an ellipsis when it was cut."""
-    if len(text) <= limit:
-        return text
-    if limit <= len(ELLIPSIS):
-        return text[:limit]
-    return text[: limit - len(ELLIPSIS)] + ELLIPSIS
+    return text[:limit] if limit <= len(ELLIPSIS) else clip(text, limit)
 
 
 def truncate_escaped(text: str, limit: int, escape: Callable[[str], str]) -> str:
@@ -59,11 +57,10 @@ def truncate_escaped(text: str, limit: int, escape: Callable[[str], str]) -> str
 
 
 def clean_text(value: str, limit: int, *, single_line: bool = False) -> str:
-    """Strip invisible and control characters (keeping tabs and line breaks unless ``single_line``), bound length."""
-    text = _INVISIBLE.sub("", value)
-    if single_line:
-        text = _WHITESPACE_RUN.sub(" ", text).strip()
-    return truncate(text, limit)
+    """``validators.clean_text`` (control characters, bidi overrides), minus invisible characters and surrogates;
+    whitespace runs collapsed when ``single_line``."""
+    text = validators.clean_text(_INVISIBLE.sub("", value), max_length=limit, multiline=not single_line)
+    return _WHITESPACE_RUN.sub(" ", text) if single_line else text
 
 
 def first_line(text: str | None) -> str:
