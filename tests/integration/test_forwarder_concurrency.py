@@ -1,0 +1,99 @@
+"""Several forwarder processes at once, sharing the rate limiter and the circuit through the moto server."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pagerduty_utils.circuit_breaker import circuit_name
+from pdutils.simulator import SimulatorHandle
+from pdutils.testing.forwarder import ROUTING_KEYS, ForwarderStack, application_alert
+from pdutils.testing.forwarder_processes import drain_queue, probe_once
+
+pytestmark = pytest.mark.integration
+
+PROCESSES = 3
+RATE_LIMIT = 30  # per minute: burst 5, refill 25 a minute
+BURST = RATE_LIMIT // 6
+ALERTS_PER_KEY = 12
+RUN_SECONDS = 6.0
+
+context = multiprocessing.get_context("spawn")
+
+
+def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int) -> tuple[list[Any], float]:
+    """Start ``count`` processes, release them together, collect one result each; returns (results, seconds)."""
+    start, results = context.Event(), context.Queue()
+    processes = [context.Process(target=target, args=(*args, start, results)) for _ in range(count)]
+    for process in processes:
+        process.start()
+    started = time.monotonic()
+    start.set()
+    collected = [results.get(timeout=120) for _ in processes]
+    elapsed = time.monotonic() - started
+    for process in processes:
+        process.join(timeout=30)
+        assert process.exitcode == 0
+    return collected, elapsed
+
+
+def test_processes_keep_each_routing_key_within_budget(
+    forwarder_stack: ForwarderStack, pd_sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", str(RATE_LIMIT))
+    pd_sim.events_rate_limit = RATE_LIMIT
+    for index in range(ALERTS_PER_KEY):
+        for team in ("checkout", "security"):
+            forwarder_stack.publish(json.dumps(application_alert(f"{team}-{index}", team=team)))
+
+    handled, elapsed = run_processes(
+        drain_queue, (forwarder_stack.queue_url, forwarder_stack.queue_arn, RUN_SECONDS), PROCESSES
+    )
+
+    assert sum(handled) > 0
+    accepted = [
+        request.body for request in pd_sim.state.requests if request.path == "/v2/enqueue" and request.status == 202
+    ]
+    refused = [request for request in pd_sim.state.requests if request.status == 429]
+    assert refused == [], "PagerDuty had to refuse events: a routing key went over its budget"
+    per_key = Counter(body["routing_key"] for body in accepted)
+    budget = BURST + int(elapsed * (RATE_LIMIT - BURST) / 60) + 1
+    assert set(per_key) == set(ROUTING_KEYS.values())
+    assert all(count <= budget for count in per_key.values()), (per_key, budget)
+    sent = Counter((body["routing_key"], body["dedup_key"]) for body in accepted)
+    assert all(count == 1 for count in sent.values())
+    queued = forwarder_stack.queued()
+    assert queued > 0, "the budget should have held some alerts back"
+    assert len(sent) + len(forwarder_stack.dead_letters()) + queued == 2 * ALERTS_PER_KEY
+
+
+def test_one_half_open_probe_at_a_time_across_processes(
+    forwarder_stack: ForwarderStack, pd_sim: SimulatorHandle
+) -> None:
+    host = pd_sim.base_url.split("://", 1)[1].rstrip("/")
+    forwarder_stack.table.client.put_item(
+        TableName=forwarder_stack.table.name,
+        Item={
+            "pk": {"S": circuit_name(host)},
+            "state": {"S": "OPEN"},
+            "failure_count": {"N": "5"},
+            "opened_at": {"N": str(int(time.time()) - 3600)},
+            "expiration": {"N": str(int(time.time()) + 3600)},
+        },
+    )
+    pd_sim.faults.inject(delay=2.0, count=None, path_prefix="/v2/enqueue")  # the probe holds its lease a while
+
+    outcomes, _ = run_processes(probe_once, (forwarder_stack.table.name, pd_sim.base_url, ROUTING_KEYS["default"]), 4)
+
+    assert sorted(outcomes) == ["held", "held", "held", "sent"]
+    assert len([request for request in pd_sim.state.requests if request.path == "/v2/enqueue"]) == 1
+    item = forwarder_stack.table.client.get_item(
+        TableName=forwarder_stack.table.name, Key={"pk": {"S": circuit_name(host)}}
+    )["Item"]
+    assert item["state"]["S"] == "CLOSED"
