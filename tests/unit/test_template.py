@@ -336,22 +336,23 @@ def test_every_function_has_error_and_throttle_alarms_to_operations(resources: d
 
 
 @pytest.mark.parametrize(
-    ("metric", "namespace", "subject"),
+    ("metric", "namespace", "dimensions"),
     [
-        ("ApproximateNumberOfMessagesVisible", "AWS/SQS", "AlertDeadLetterQueue"),
-        ("CircuitOpen", {"Ref": "MetricsNamespace"}, None),
-        ("HealthStatus", {"Ref": "MetricsNamespace"}, None),
+        ("ApproximateNumberOfMessagesVisible", "AWS/SQS", {"AlertDeadLetterQueue"}),
+        ("ApproximateNumberOfMessagesVisible", "AWS/SQS", {"IncidentEventDeadLetterQueue"}),
+        ("CircuitOpen", {"Ref": "MetricsNamespace"}, set()),
+        ("HealthStatus", {"Ref": "MetricsNamespace"}, set()),
     ],
 )
-def test_operational_alarms_exist(resources: dict[str, Any], metric: str, namespace: Any, subject: str | None) -> None:
+def test_operational_alarms_exist(resources: dict[str, Any], metric: str, namespace: Any, dimensions: set[str]) -> None:
     matching = [
         alarm["Properties"]
         for alarm in resources_of_type(resources, "AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["MetricName"] == metric and alarm["Properties"]["Namespace"] == namespace
+        if alarm["Properties"]["MetricName"] == metric
+        and alarm["Properties"]["Namespace"] == namespace
+        and set(referenced_ids(alarm["Properties"]["Dimensions"])) == dimensions
     ]
     assert len(matching) == 1
-    if subject is not None:
-        assert subject in set(referenced_ids(matching[0]["Dimensions"]))
 
 
 def test_dashboard_is_valid_json_showing_the_stack_metrics(resources: dict[str, Any]) -> None:
