@@ -55,14 +55,19 @@ AwsTimestamp = Annotated[datetime, BeforeValidator(_parse_rfc1123), AfterValidat
 AlarmState = Literal["ALARM", "OK", "INSUFFICIENT_DATA"]
 
 
+# defer_build: a model's validator is built when it first validates, so a cold start pays only for the sources
+# that actually arrive (building every model up front costs tens of milliseconds).
+_DEFERRED = ConfigDict(defer_build=True)
+
+
 class SourceModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
 
 class Arn(BaseModel):
     """The parts of an ARN that the mapping needs (account and region of alarms, topics and findings)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     partition: str
     service: str
@@ -199,6 +204,8 @@ class AlarmStateChange(SourceModel):
 
 
 class CloudWatchAlarmStateChangeEvent(EventBridgeModel):
+    model_config = _DEFERRED
+
     detail_type: Literal["CloudWatch Alarm State Change"] = Field(alias="detail-type")
     detail: AlarmStateChange  # narrows Powertools' detail, as its docs show
 
@@ -287,6 +294,8 @@ def _key_value_tags(entries: list[Any]) -> dict[str, str]:
 
 
 class GuardDutyFindingEvent(EventBridgeModel):
+    model_config = _DEFERRED
+
     detail_type: Literal["GuardDuty Finding"] = Field(alias="detail-type")
     detail: GuardDutyFinding
 
@@ -380,6 +389,8 @@ class SecurityHubFindings(SourceModel):
 
 
 class SecurityHubFindingsEvent(EventBridgeModel):
+    model_config = _DEFERRED
+
     detail_type: Literal["Security Hub Findings - Imported", "Security Hub Findings - Custom Action"] = Field(
         alias="detail-type"
     )
@@ -423,6 +434,8 @@ class HealthEventDetail(SourceModel):
 
 
 class HealthEvent(EventBridgeModel):
+    model_config = _DEFERRED
+
     detail_type: Literal["AWS Health Event"] = Field(alias="detail-type")
     detail: HealthEventDetail
 
@@ -431,7 +444,7 @@ class HealthEvent(EventBridgeModel):
 
 
 class CustomAlertLink(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     href: str = Field(pattern=_HTTP_URL, max_length=2048)
     text: str | None = Field(default=None, max_length=1024)
@@ -440,7 +453,7 @@ class CustomAlertLink(BaseModel):
 class CustomAlertDetail(BaseModel):
     """``detail`` of an "Application Alert" event that an application puts on an event bus."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     summary: str = Field(min_length=1, max_length=16 * 1024)
     severity: Severity = Severity.ERROR
@@ -456,6 +469,8 @@ class CustomAlertDetail(BaseModel):
 
 
 class CustomAlertEvent(EventBridgeModel):
+    model_config = _DEFERRED
+
     detail_type: Literal["Application Alert"] = Field(alias="detail-type")
     detail: CustomAlertDetail
 

@@ -64,7 +64,7 @@ RoutingKeyName = Annotated[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class RuleMatch(_Strict):
