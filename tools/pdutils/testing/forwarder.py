@@ -80,7 +80,7 @@ def application_alert(
     return event
 
 
-ROUTING_KEYS_SECRET_ID = "pdutils/routing-keys"  # a secret name, not a value  # noqa: S105
+ROUTING_KEYS_SECRET_ID = "pdutils/routing-keys"  # a secret name, not a value  # noqa: S105  # nosec B105
 ALERT_QUEUE = "pdutils-alerts"
 DEAD_LETTER_QUEUE = "pdutils-alerts-dlq"
 
