@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import queue
 import re
-import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -92,42 +96,59 @@ def test_unknown_control_route(pd_sim: SimulatorHandle) -> None:
     assert httpx.get(f"{pd_sim.base_url}/_sim/nothing", timeout=5).status_code == 404
 
 
-def read_until(process: subprocess.Popen[str], pattern: str, timeout: float = 20) -> re.Match[str]:
-    """Read the child's stdout until a line matches ``pattern``."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
+@dataclass
+class Child:
+    """A `pdutils sim` child process and the lines it printed, read by a background thread."""
+
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str]
+
+    def read_until(self, pattern: str, timeout: float = 20) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
         while (remaining := deadline - time.monotonic()) > 0:
-            if not selector.select(remaining):
-                break
-            line = process.stdout.readline()
-            if not line:
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
                 break
             if match := re.search(pattern, line):
                 return match
-    raise AssertionError(f"`pdutils sim` never printed {pattern!r}")
+        raise AssertionError(f"`pdutils sim` never printed {pattern!r}")
 
 
-@pytest.fixture
-def standalone_simulator() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    command = [sys.executable, "-m", "pdutils.cli", "sim", "--port", "0", "--rate-limit", "1"]
+def copy_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+@contextmanager
+def pdutils_sim(*options: str) -> Iterator[Child]:
+    """`pdutils sim --port 0 OPTIONS` in a child process, killed if the test leaves it running."""
+    command = [sys.executable, "-m", "pdutils.cli", "sim", "--port", "0", *options]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own CLI
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    reader = threading.Thread(target=copy_lines, args=(process.stdout, lines), daemon=True)
+    reader.start()
     try:
-        url = read_until(process, r"listening on (http://\S+)").group(1)
-        yield process, url
+        yield Child(process, lines)
     finally:
         if process.poll() is None:
             process.kill()
         process.wait(timeout=10)
-        assert process.stdout is not None
+        reader.join(timeout=10)
         process.stdout.close()
 
 
+@pytest.fixture
+def standalone_simulator() -> Iterator[tuple[Child, str]]:
+    with pdutils_sim("--rate-limit", "1") as child:
+        yield child, child.read_until(r"listening on (http://\S+)").group(1)
+
+
 def test_pdutils_sim_runs_standalone_and_obeys_the_cli(
-    standalone_simulator: tuple[subprocess.Popen[str], str], capsys: pytest.CaptureFixture[str]
+    standalone_simulator: tuple[Child, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    process, url = standalone_simulator
+    child, url = standalone_simulator
 
     assert main(["sim", "fault", "--status", "504", "--url", url]) == 0
     assert httpx.post(f"{url}/v2/enqueue", json=TRIGGER, timeout=5).status_code == 504
@@ -139,7 +160,24 @@ def test_pdutils_sim_runs_standalone_and_obeys_the_cli(
     assert [r["status"] for r in state["requests"]] == [504, 202, 429]
     assert main(["sim", "reset", "--url", url]) == 0
 
-    process.send_signal(signal.SIGINT)
+    child.process.send_signal(signal.SIGINT)
 
-    assert process.wait(timeout=10) == 0
-    read_until(process, "stopped")
+    assert child.process.wait(timeout=10) == 0
+    child.read_until("stopped")
+
+
+def test_pdutils_sim_without_openapi_files_says_so_and_sends_webhooks(
+    tmp_path: Path, webhook_sink: WebhookSink
+) -> None:
+    options = ("--spec-dir", str(tmp_path), "--webhook", webhook_sink.url, "--webhook-secret", "s3cret")
+    with pdutils_sim(*options) as child:
+        child.read_until(r"webhooks -> ")
+        url = child.read_until(r"listening on (http://\S+)").group(1)
+        child.read_until(r"OpenAPI validation: OFF")
+
+        httpx.post(f"{url}/v2/enqueue", json=TRIGGER, timeout=5).raise_for_status()
+
+        [delivery] = webhook_sink.wait_for(1)
+        assert delivery.headers["x-pagerduty-signature"].startswith("v1=")
+        child.process.send_signal(signal.SIGTERM)
+        assert child.process.wait(timeout=10) == 0

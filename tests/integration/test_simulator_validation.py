@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from pdutils.simulator import DEFAULT_SERVICE_ID, DEV_TOKEN, SimulatorHandle
+from pdutils.simulator import DEFAULT_SERVICE_ID, DEV_TOKEN, SimulatorConfig, SimulatorHandle, running_simulator
 
 pytestmark = pytest.mark.integration
 
@@ -96,3 +97,24 @@ def test_valid_requests_are_recorded_as_validated_without_errors(validating_sim:
     httpx.get(f"{validating_sim.base_url}/incidents", headers=REST_HEADERS, timeout=5).raise_for_status()
 
     assert [(r.validated, r.validation_errors) for r in validating_sim.state.requests] == [(True, []), (True, [])]
+
+
+def test_without_the_openapi_files_the_simulator_runs_unvalidated(tmp_path: Path) -> None:
+    with running_simulator(config=SimulatorConfig(spec_dir=tmp_path)) as handle:
+        response = httpx.post(f"{handle.base_url}/v2/enqueue", json=trigger(), timeout=5)
+        state = httpx.get(f"{handle.base_url}/_sim/state", timeout=5).json()
+
+        assert response.status_code == 202
+        assert not handle.validation_enabled
+        assert state["validation"] == {"enabled": False}
+        assert [(r.validated, r.validation_errors) for r in handle.state.requests] == [(False, [])]
+
+
+def test_prose_rules_hold_even_without_the_openapi_files(tmp_path: Path) -> None:
+    with running_simulator(config=SimulatorConfig(spec_dir=tmp_path)) as handle:
+        response = httpx.post(
+            f"{handle.base_url}/v2/enqueue", json={"routing_key": ROUTING_KEY, "event_action": "resolve"}, timeout=5
+        )
+
+        assert response.status_code == 400
+        assert any("dedup_key" in error for error in response.json()["errors"])

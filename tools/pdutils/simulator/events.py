@@ -83,8 +83,6 @@ class EventsAPI:
             if alert is None:
                 return accepted(dedup_key)
             alert.events.append({**event, "received_at": utc_now()})
-            if action == "acknowledge" and alert.status == "acknowledged":
-                return accepted(dedup_key)
             alert.status = "acknowledged" if action == "acknowledge" else "resolved"
             incident = self.state.incidents.get(alert.incident_id)
             if incident is not None:

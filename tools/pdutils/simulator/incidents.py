@@ -82,18 +82,18 @@ class IncidentLifecycle:
         *,
         agent: dict[str, Any] | None,
         client: dict[str, Any] | None = None,
-    ) -> bool:
-        """Move ``incident`` to ``status``; False (and no webhook) when that is no change or not allowed."""
+    ) -> None:
+        """Move ``incident`` to ``status`` and announce it; nothing happens when that is no change, or when the
+        incident is already resolved (PagerDuty's resolved incidents stay resolved)."""
         with self.state.lock:
             if incident.status in {status, "resolved"}:
-                return False
+                return
             incident.status = status
             incident.updated_at = utc_now()
             if status == "resolved":
                 incident.resolved_at = incident.updated_at
-            self._close_backing_alert(incident, status)
+            self._sync_backing_alert(incident, status)
             self._publish(STATUS_EVENT_TYPES[status], incident, agent, client)
-        return True
 
     def add_note(self, incident: Incident, content: str, user_email: str) -> Note:
         with self.state.lock:
@@ -110,7 +110,7 @@ class IncidentLifecycle:
             self.webhooks.publish(envelope("incident.annotated", data, agent=agent, client=None))
         return note
 
-    def _close_backing_alert(self, incident: Incident, status: AlertStatus) -> None:
+    def _sync_backing_alert(self, incident: Incident, status: AlertStatus) -> None:
         """Keep the alert an incident came from in step when the incident changes through REST."""
         for alert in self.state.alerts.values():
             if alert.incident_id == incident.id and alert.status != "resolved":

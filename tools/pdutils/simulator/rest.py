@@ -1,5 +1,6 @@
 """The REST API v2 endpoints the project uses: incidents (create, get, update, list, notes), services,
-abilities and users/me, with PagerDuty's ``From`` rule and classic offset pagination.
+abilities, users/me and the audit trail, with PagerDuty's ``From`` rule, classic offset pagination and
+cursor pagination.
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pdutils.simulator.incidents import SIMULATED_USER_EMAIL, SIMULATED_USER_ID, IncidentLifecycle, user_reference
 from pdutils.simulator.replies import APIError, Reply
-from pdutils.simulator.state import OPEN_STATUSES, WEB_HOST, AuditEntry, Incident, SimulatorState
+from pdutils.simulator.state import OPEN_STATUSES, WEB_HOST, AuditEntry, Incident, Service, SimulatorState
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 MAX_OFFSET_WINDOW = 10_000
 ABILITIES = ("sso", "advanced_reports", "teams", "urgencies", "read_only_users", "event_rules", "response_operations")
 WRITABLE_STATUSES = frozenset({"acknowledged", "resolved"})
+ItemT = TypeVar("ItemT")
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,13 @@ class RestRequest:
         return sender
 
 
-def paginate(items: Sequence[dict[str, Any]], request: RestRequest, collection: str) -> dict[str, Any]:
-    """Classic offset pagination: ``limit``/``offset``/``more``/``total``, capped at offset+limit 10,000."""
+def paginate(
+    items: Sequence[ItemT], request: RestRequest, collection: str, render: Callable[[ItemT], dict[str, Any]]
+) -> dict[str, Any]:
+    """Classic offset pagination: ``limit``/``offset``/``more``/``total``, capped at offset+limit 10,000.
+
+    Only the items on the page are rendered, so listing stays cheap however many there are.
+    """
     limit = request.integer("limit", DEFAULT_PAGE_SIZE)
     offset = request.integer("offset", 0)
     if limit < 1 or offset < 0:
@@ -60,7 +67,7 @@ def paginate(items: Sequence[dict[str, Any]], request: RestRequest, collection: 
     limit = min(limit, MAX_PAGE_SIZE)
     if offset + limit > MAX_OFFSET_WINDOW:
         raise APIError(400, [f"Offset must be less than {MAX_OFFSET_WINDOW} (offset + limit > {MAX_OFFSET_WINDOW})"])
-    page = list(items[offset : offset + limit])
+    page = [render(item) for item in items[offset : offset + limit]]
     with_total = request.first("total") == "true"
     return {
         collection: page,
@@ -146,14 +153,14 @@ class RestAPI:
         services = set(request.query.get("service_ids[]", ())) or None
         incident_key = request.first("incident_key")
         with self.state.lock:
-            views = [
-                self.lifecycle.rest_view(incident)
+            matching = [
+                incident
                 for incident in self.state.incidents.values()
                 if (statuses is None or incident.status in statuses)
                 and (services is None or incident.service_id in services)
                 and (incident_key is None or incident.incident_key == incident_key)
             ]
-        return Reply(200, paginate(views, request, "incidents"))
+            return Reply(200, paginate(matching, request, "incidents", self.lifecycle.rest_view))
 
     def create_incident(self, request: RestRequest, _: dict[str, str]) -> Reply:
         sender = request.from_email()
@@ -223,15 +230,13 @@ class RestAPI:
             return Reply(201, {"note": self.lifecycle.note_view(note)})
 
     def list_services(self, request: RestRequest, _: dict[str, str]) -> Reply:
-        api_url = self.lifecycle.api_url
-        name_filter = request.first("query")
+        name_filter = (request.first("query") or "").lower()
         with self.state.lock:
-            views = [
-                service.to_dict(api_url)
-                for service in self.state.services.values()
-                if name_filter is None or name_filter.lower() in service.name.lower()
-            ]
-        return Reply(200, paginate(views, request, "services"))
+            matching = [service for service in self.state.services.values() if name_filter in service.name.lower()]
+        return Reply(200, paginate(matching, request, "services", self._service_view))
+
+    def _service_view(self, service: Service) -> dict[str, Any]:
+        return service.to_dict(self.lifecycle.api_url)
 
     def get_service(self, _: RestRequest, params: dict[str, str]) -> Reply:
         with self.state.lock:

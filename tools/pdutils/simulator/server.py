@@ -7,6 +7,7 @@ answered in the API's error shape, a timeout holds the connection unanswered, a 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 import uuid
@@ -24,6 +25,8 @@ from pdutils.simulator.faults import FaultInjector
 from pdutils.simulator.incidents import new_id
 from pdutils.simulator.replies import Reply, error_reply
 from pdutils.simulator.state import Service, SimulatorState, WebhookSubscription
+
+logger = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 SHUTDOWN_POLL_SECONDS = 0.05
@@ -95,7 +98,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 recorded.status = reply.status
                 self._send(reply)
                 return
-        reply = simulator.process(recorded, query, headers, raw)
+        try:
+            reply = simulator.process(recorded, query, headers, raw)
+        except Exception as error:
+            # A simulator bug: answer (rather than drop the connection, which looks like a network fault) and show it.
+            logger.exception("PagerDuty simulator failed on %s %s", self.command, url.path)
+            reply = error_reply(url.path, 500, [f"simulator error: {type(error).__name__}: {error}"])
         recorded.status = reply.status
         self._send(reply)
 
