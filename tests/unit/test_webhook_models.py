@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from pagerduty_utils.webhook_processor.models import (
-    DATA_TYPES,
+    DATA_MODELS,
     DataShapeError,
     IncidentData,
     WebhookEnvelope,
@@ -24,7 +24,7 @@ EVENT_EXAMPLES = sorted(REFERENCE.glob("event-*.json"))
 
 @pytest.mark.skipif(not DATA_EXAMPLES, reason="PagerDuty reference payloads are not available")
 def test_every_documented_data_type_is_modelled() -> None:
-    assert {path.stem.removeprefix("data-") for path in DATA_EXAMPLES} == DATA_TYPES
+    assert {path.stem.removeprefix("data-") for path in DATA_EXAMPLES} == set(DATA_MODELS)
 
 
 @pytest.mark.skipif(not DATA_EXAMPLES, reason="PagerDuty reference payloads are not available")

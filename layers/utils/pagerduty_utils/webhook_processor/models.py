@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 from pydantic import ValidationError as PydanticValidationError
 
 from pagerduty_utils.validators import Identifier, LongText, SafeUrl, ShortText
@@ -19,7 +19,8 @@ PING_EVENT_TYPE = "pagey.ping"
 
 
 class WebhookModel(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+    # Built on first use, not at import: a container pays only for the data types it actually receives.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True, defer_build=True)
 
 
 class Reference(WebhookModel):
@@ -222,7 +223,7 @@ class ServiceFieldValuesData(EventDataModel):
         return self.service
 
 
-EventData = Annotated[
+EventData = (
     IncidentData
     | IncidentNoteData
     | IncidentResponderData
@@ -234,28 +235,23 @@ EventData = Annotated[
     | IncidentWorkflowInstanceData
     | IncidentActionInvocationData
     | ServiceData
-    | ServiceFieldValuesData,
-    Field(discriminator="type"),
-]
-
-DATA_TYPES: frozenset[str] = frozenset(
-    {
-        "incident",
-        "incident_note",
-        "incident_responder",
-        "incident_status_update",
-        "incident_conference_bridge",
-        "incident_field_values",
-        "incident_role_assignment",
-        "incident_task",
-        "incident_workflow_instance",
-        "incident_action_invocation",
-        "service",
-        "service_field_values",
-    }
+    | ServiceFieldValuesData
 )
 
-_EVENT_DATA: TypeAdapter[EventData] = TypeAdapter(EventData)
+DATA_MODELS: dict[str, type[EventData]] = {
+    "incident": IncidentData,
+    "incident_note": IncidentNoteData,
+    "incident_responder": IncidentResponderData,
+    "incident_status_update": IncidentStatusUpdateData,
+    "incident_conference_bridge": IncidentConferenceBridgeData,
+    "incident_field_values": IncidentFieldValuesData,
+    "incident_role_assignment": IncidentRoleAssignmentData,
+    "incident_task": IncidentTaskData,
+    "incident_workflow_instance": IncidentWorkflowInstanceData,
+    "incident_action_invocation": IncidentActionInvocationData,
+    "service": ServiceData,
+    "service_field_values": ServiceFieldValuesData,
+}
 
 
 class WebhookClient(WebhookModel):
@@ -287,10 +283,11 @@ def parse_event_data(data: dict[str, JsonValue] | None) -> EventData | None:
 
     Raises ``DataShapeError`` when the type is known but the shape is not (schema drift on PagerDuty's side).
     """
-    if data is None or data.get("type") not in DATA_TYPES:
+    model = DATA_MODELS.get(str(data.get("type"))) if data is not None else None
+    if data is None or model is None:
         return None
     try:
-        return _EVENT_DATA.validate_python(data)
+        return model.model_validate(data)
     except PydanticValidationError as exc:
-        fields = sorted({".".join(str(part) for part in error["loc"][1:]) for error in exc.errors()})
+        fields = sorted({".".join(str(part) for part in error["loc"]) for error in exc.errors()})
         raise DataShapeError(f"data of type {data.get('type')!r} is invalid at: {', '.join(fields)}") from None

@@ -1,0 +1,349 @@
+"""Benchmark of the webhook receiver (a script, not a test).
+
+1. AWS calls per webhook, counted with botocore ``before-call`` hooks against the embedded AWS (moto server):
+   the normal path, a non-incident event, a duplicate and an out-of-order event; beside them, Powertools
+   idempotency on the same table as a baseline. Target: <= 3 on the normal path.
+2. CPU per webhook outside I/O: ``time.process_time`` over many signed webhooks with in-memory adapters, for the
+   processor alone and through the whole handler (resolver, logger, metrics). Target: <= 2 ms.
+3. Cold start: a fresh interpreter importing the handler module, and importing it and answering one webhook
+   (in-memory adapters), against ``import boto3``; medians of interleaved runs. Target: <= 1.5x.
+
+    POWERTOOLS_TRACE_DISABLED=true .venv/bin/python bench/bench_receiver.py [--webhooks 2000] [--cold-runs 11]
+
+Log lines go to /dev/null while measuring so the console stays readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from pagerduty_utils import secrets
+from pagerduty_utils.settings import ReceiverSettings, load_settings
+from pagerduty_utils.webhook_processor.health_snapshot import HealthSnapshotReader
+from pagerduty_utils.webhook_processor.processing import ReceiverPolicy, WebhookProcessor, WebhookRequest
+from pagerduty_utils.webhook_processor.signature import sign
+from pagerduty_utils.webhook_processor.wiring import ReceiverDependencies, build_dependencies
+from pdutils.moto_server import running_moto_server
+from pdutils.testing.webhook_fakes import (
+    InMemoryWebhookStateStore,
+    RecordingAudit,
+    RecordingCounter,
+    RecordingPublisher,
+    StaticSecrets,
+    incident_data,
+    webhook_body,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SECRET = "bench-secret"  # noqa: S105  # signs synthetic webhooks only
+TABLE = "bench-state"
+BUS = "bench-bus"
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "webhook-receiver"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:webhook-receiver"
+    aws_request_id: str = "bench"
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Send fd 1 (Powertools log and EMF lines) to /dev/null for the duration."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def signed_request(
+    index: int, *, minutes_ago: float = 1, status: str = "triggered", incident: str | None = None
+) -> WebhookRequest:
+    body = webhook_body(
+        incident_data(incident or f"PINC{index:05d}", status=status),
+        event_type=f"incident.{status}",
+        event_id=f"E{index:08d}",
+        occurred_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+    )
+    return WebhookRequest(body=body, signature_header=sign(body, SECRET.encode()), webhook_id=None, request_id="r")
+
+
+def note_request(index: int) -> WebhookRequest:
+    note = {
+        "type": "incident_note",
+        "id": f"PNOTE{index:03d}",
+        "content": "Rolled back",
+        "incident": {"id": "PINC00001", "type": "incident_reference"},
+    }
+    body = webhook_body(note, event_type="incident.annotated", event_id=f"N{index:08d}")
+    return WebhookRequest(body=body, signature_header=sign(body, SECRET.encode()), webhook_id=None, request_id="r")
+
+
+# ---------------------------------------------------------------- 1. AWS calls
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        self.calls[event_name.removeprefix("before-call.")] += 1
+
+    def measure(self, action: Callable[[], object], repeat: int) -> tuple[float, str]:
+        self.calls.clear()
+        for _ in range(repeat):
+            action()
+        total = sum(self.calls.values())
+        detail = ", ".join(f"{name} {count / repeat:g}" for name, count in sorted(self.calls.items()))
+        return total / repeat, detail
+
+
+def provision_aws() -> None:
+    boto3.client("dynamodb").create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    boto3.client("events").create_event_bus(Name=BUS)
+    boto3.client("secretsmanager").create_secret(Name="bench/webhooks", SecretString=json.dumps([SECRET]))
+    os.environ.update({"STATE_TABLE_NAME": TABLE, "EVENT_BUS_NAME": BUS, "WEBHOOK_SECRETS_SECRET_ID": "bench/webhooks"})
+
+
+def powertools_idempotency_baseline(counter: CallCounter, repeat: int) -> list[tuple[str, float, str]]:
+    dynamodb = boto3.client("dynamodb")
+    events = boto3.client("events")
+    persistence = DynamoDBPersistenceLayer(
+        table_name=TABLE, key_attr="pk", expiry_attr="expiration", boto3_client=dynamodb
+    )
+    config = IdempotencyConfig(event_key_jmespath="id", use_local_cache=False)
+
+    @idempotent_function(data_keyword_argument="delivery", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
+    def guard_only(delivery: dict[str, str]) -> dict[str, str]:
+        return delivery
+
+    @idempotent_function(data_keyword_argument="delivery", persistence_store=persistence, config=config)  # type: ignore[untyped-decorator]
+    def full_path(delivery: dict[str, str]) -> dict[str, str]:
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"incident#{delivery['id']}"}})
+        events.put_events(Entries=[{"EventBusName": BUS, "Source": "bench", "DetailType": "x", "Detail": "{}"}])
+        return delivery
+
+    sequence = iter(range(10**9))
+    guard = counter.measure(lambda: guard_only(delivery={"id": f"P{next(sequence)}"}), repeat)
+    full = counter.measure(lambda: full_path(delivery={"id": f"Q{next(sequence)}"}), repeat)
+    return [
+        ("Powertools idempotency alone (baseline)", *guard),
+        ("Powertools idempotency + state + publish (baseline)", *full),
+    ]
+
+
+def count_aws_calls(repeat: int) -> list[tuple[str, float, str]]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with running_moto_server() as endpoint:
+        os.environ.update(endpoint.environment)
+        provision_aws()
+        boto3.setup_default_session()
+        counter = CallCounter()
+        boto3.DEFAULT_SESSION.events.register("before-call", counter)  # type: ignore[union-attr]
+        secrets.clear_cache()
+        processor = build_dependencies(load_settings(ReceiverSettings), metrics=RecordingCounter()).processor
+        with quiet_stdout():
+            processor.handle(signed_request(10**6))  # fetches and caches the secrets (once per cache period)
+            requests = iter([signed_request(index) for index in range(repeat)])
+            notes = iter([note_request(index) for index in range(repeat)])
+            duplicate = signed_request(0)
+            late = iter(
+                [signed_request(10**5 + index, minutes_ago=30, incident="PINC00001") for index in range(repeat)]
+            )
+            rows = [
+                ("incident event, normal path", *counter.measure(lambda: processor.handle(next(requests)), repeat)),
+                ("non-incident event (note)", *counter.measure(lambda: processor.handle(next(notes)), repeat)),
+                ("duplicate", *counter.measure(lambda: processor.handle(duplicate), repeat)),
+                ("out-of-order incident event", *counter.measure(lambda: processor.handle(next(late)), repeat)),
+            ]
+            rows += powertools_idempotency_baseline(counter, repeat)
+    return rows
+
+
+# ---------------------------------------------------------------- 2. CPU
+
+
+class NoHealthReport(HealthSnapshotReader):
+    def latest(self) -> dict[str, Any] | None:
+        return None
+
+
+def in_memory_processor() -> tuple[WebhookProcessor, ReceiverDependencies]:
+    bus = RecordingPublisher()
+    processor = WebhookProcessor(
+        secrets=StaticSecrets("rotated-out", SECRET),
+        store=InMemoryWebhookStateStore(),
+        publisher=bus,
+        notifier=bus,
+        policy=ReceiverPolicy(replay_window_seconds=3600, lease_seconds=30),
+        audit=RecordingAudit(),
+        metrics=RecordingCounter(),
+    )
+
+    dependencies = ReceiverDependencies(processor=processor, health=NoHealthReport(), max_body_bytes=256 * 1024)
+    return processor, dependencies
+
+
+def load_handler() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "webhook_receiver_app", REPO / "functions" / "webhook_receiver" / "app.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def api_gateway_event(request: WebhookRequest) -> dict[str, Any]:
+    headers = {"X-PagerDuty-Signature": request.signature_header or "", "Content-Type": "application/json"}
+    return {
+        "resource": "/webhooks/pagerduty",
+        "path": "/webhooks/pagerduty",
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "body": request.body.decode(),
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": "bench", "resourcePath": "/webhooks/pagerduty", "httpMethod": "POST"},
+    }
+
+
+def cpu_per_webhook(webhooks: int) -> list[tuple[str, float]]:
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    handler = load_handler()
+    processor, _ = in_memory_processor()
+    _, dependencies = in_memory_processor()
+    direct = [signed_request(index) for index in range(webhooks)]
+    through_handler = [api_gateway_event(signed_request(index)) for index in range(webhooks)]
+    with quiet_stdout():
+        processor.handle(signed_request(-1))  # first use builds the lazily built models
+        start = time.process_time()
+        for request in direct:
+            processor.handle(request)
+        processor_ms = (time.process_time() - start) * 1000 / webhooks
+        start = time.process_time()
+        for event in through_handler:
+            handler.lambda_handler(event, FakeLambdaContext(), dependencies=dependencies)
+        handler_ms = (time.process_time() - start) * 1000 / webhooks
+    return [
+        ("processor (verify, parse, claim, normalize, publish)", processor_ms),
+        ("whole handler (+ resolver, logger, metrics)", handler_ms),
+    ]
+
+
+# ---------------------------------------------------------------- 3. cold start
+
+FIRST_WEBHOOK = """
+import json
+from functions.webhook_receiver.app import lambda_handler
+from pagerduty_utils.webhook_processor.processing import ReceiverPolicy, WebhookProcessor
+from pagerduty_utils.webhook_processor.signature import sign
+from pagerduty_utils.webhook_processor.wiring import ReceiverDependencies
+from pdutils.testing.webhook_fakes import *
+
+bus = RecordingPublisher()
+processor = WebhookProcessor(
+    secrets=StaticSecrets("s"), store=InMemoryWebhookStateStore(), publisher=bus, audit=RecordingAudit(),
+    policy=ReceiverPolicy(replay_window_seconds=3600, lease_seconds=30), metrics=RecordingCounter(),
+)
+body = webhook_body(incident_data())
+event = {"resource": "/webhooks/pagerduty", "path": "/webhooks/pagerduty", "httpMethod": "POST",
+         "headers": {"X-PagerDuty-Signature": sign(body, b"s")}, "body": body.decode(), "isBase64Encoded": False,
+         "requestContext": {"requestId": "cold", "resourcePath": "/webhooks/pagerduty", "httpMethod": "POST"}}
+context = type(
+    "Context", (), {"function_name": "f", "memory_limit_in_mb": 128, "invoked_function_arn": "a", "aws_request_id": "r"}
+)
+response = lambda_handler(event, context(), dependencies=ReceiverDependencies(processor, None, 262144))
+assert response["statusCode"] == 200 and len(bus.published) == 1, response
+"""
+
+
+TRACER_FLOOR = "import boto3\nfrom aws_lambda_powertools import Tracer\nTracer()"
+
+
+def cold_start(runs: int) -> list[tuple[str, float]]:
+    cases = {
+        "import boto3": "import boto3",
+        "import boto3 + Powertools Tracer() (shared observability module)": TRACER_FLOOR,
+        "import the handler module": "import functions.webhook_receiver.app",
+        "import the handler and answer one webhook": FIRST_WEBHOOK,
+    }
+    environment = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true"}
+    timings: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, code in cases.items():
+            start = time.perf_counter()
+            subprocess.run(  # noqa: S603  # our own interpreter, our own code
+                [sys.executable, "-W", "ignore::UserWarning", "-c", code],
+                cwd=REPO,
+                env=environment,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            timings[name].append(time.perf_counter() - start)
+    return [(name, statistics.median(values) * 1000) for name, values in timings.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--webhooks", type=int, default=2000, help="webhooks for the CPU measurement")
+    parser.add_argument("--aws-webhooks", type=int, default=50, help="webhooks per AWS-call scenario")
+    parser.add_argument("--cold-runs", type=int, default=11, help="fresh interpreters per cold-start case")
+    args = parser.parse_args()
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs\n")
+
+    print("| AWS calls per webhook | calls | by operation |\n|---|---|---|")
+    for name, calls, detail in count_aws_calls(args.aws_webhooks):
+        print(f"| {name} | {calls:g} | {detail} |")
+
+    print("\n| CPU per webhook (in-memory adapters) | ms |\n|---|---|")
+    for name, milliseconds in cpu_per_webhook(args.webhooks):
+        print(f"| {name} | {milliseconds:.3f} |")
+
+    print("\n| Cold start (fresh interpreter, median) | ms | x import boto3 |\n|---|---|---|")
+    rows = cold_start(args.cold_runs)
+    baseline = rows[0][1]
+    for name, milliseconds in rows:
+        print(f"| {name} | {milliseconds:.0f} | {milliseconds / baseline:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
