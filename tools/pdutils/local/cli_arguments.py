@@ -20,6 +20,7 @@ def add_template_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """For commands that use a stack someone else runs: ``invoke``, ``start-api``."""
     parser.add_argument(
         "--aws",
         choices=("embedded", "real"),
@@ -29,6 +30,21 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint to use instead (implies embedded)")
     parser.add_argument("--stack-name", help=f"the deployed stack (default with --endpoint-url: {DEFAULT_STACK_NAME})")
     parser.add_argument("--region", help="AWS region (default: the local stack's, or your AWS configuration's)")
+
+
+def add_local_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """For commands that run the whole stack themselves: ``start``, ``demo``."""
+    add_template_arguments(parser)
+    parser.add_argument("-n", "--env-vars", type=Path, help="environment variables file in SAM's format")
+    parser.add_argument(
+        "--aws",
+        choices=("embedded", "real"),
+        default="embedded",
+        help="embedded (default): a moto server provisioned from the template; real: your AWS account's "
+        "deployed stack (--stack-name), functions still run locally",
+    )
+    parser.add_argument("--stack-name", default=DEFAULT_STACK_NAME, help=f"stack name (default {DEFAULT_STACK_NAME})")
+    parser.add_argument("--region", help="AWS region (default: us-east-1 embedded, your configuration's for real)")
 
 
 def parameter_overrides(pairs: list[str]) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 moto's CloudFormation deploys the translated template (see ``translate``); what it ignores is then created
 through the service APIs from the same translated template: SNS subscriptions, topic and queue policies, and rule
-targets (``put_targets`` is idempotent, so a target moto did create is simply rewritten).
+targets (``put_targets`` is idempotent, so a target moto did create is simply rewritten). Key policies are
+rewritten too, in the form moto's KMS API reads.
 """
 
 from __future__ import annotations
@@ -148,6 +149,14 @@ def _set_topic_policy(target: AwsTarget, _: ResourceValues | None, properties: M
         )
 
 
+def _store_key_policy_as_text(target: AwsTarget, key: ResourceValues | None, properties: Mapping[str, Any]) -> None:
+    """moto's CloudFormation keeps a key policy as an object that its own KMS API cannot read: store it as text."""
+    policy = properties.get("KeyPolicy")
+    if key is not None and policy is not None:
+        text = policy if isinstance(policy, str) else json.dumps(policy)
+        target.client("kms").put_key_policy(KeyId=key.ref, PolicyName="default", Policy=text)
+
+
 def _put_rule_targets(target: AwsTarget, rule: ResourceValues | None, properties: Mapping[str, Any]) -> None:
     targets = properties.get("Targets") or []
     if rule is None or not targets:
@@ -160,6 +169,7 @@ def _put_rule_targets(target: AwsTarget, rule: ResourceValues | None, properties
 
 
 _PROVISIONERS: Mapping[str, Callable[[AwsTarget, ResourceValues | None, Mapping[str, Any]], None]] = {
+    "AWS::KMS::Key": _store_key_policy_as_text,
     "AWS::SNS::Subscription": _subscribe,
     "AWS::SNS::TopicPolicy": _set_topic_policy,
     "AWS::SQS::QueuePolicy": _set_queue_policy,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -84,6 +85,8 @@ def serve(requests: TextIO, replies: TextIO) -> None:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the parent decides when a worker stops (it closes stdin).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     serve(sys.stdin, replies)
