@@ -10,7 +10,7 @@ import pytest
 from pagerduty_utils.data_transformer import NormalizedAlert, normalize
 from pagerduty_utils.notification_builder import (
     EMAIL_SUBJECT_LIMIT,
-    SLACK_BUTTON_TEXT_LIMIT,
+    LINK_TEXT_LIMIT,
     SLACK_FIELD_LIMIT,
     SLACK_SECTION_LIMIT,
     TEAMS_TEXT_LIMIT,
@@ -167,7 +167,7 @@ def test_button_texts_and_fact_counts_are_bounded() -> None:
     slack = render_slack(notification)
     assert len(slack["blocks"][1]["fields"]) == 10
     buttons = slack["blocks"][2]["elements"]
-    assert all(len(button["text"]["text"]) <= SLACK_BUTTON_TEXT_LIMIT for button in buttons)
+    assert all(len(button["text"]["text"]) <= LINK_TEXT_LIMIT for button in buttons)
     assert len(teams_card(render_teams(notification))["body"][2]["facts"]) == 10
 
 

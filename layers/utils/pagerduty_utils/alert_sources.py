@@ -143,9 +143,6 @@ class CloudWatchAlarmMessage(SourceModel):
     new_state_value: AlarmState = Field(alias="NewStateValue")
     new_state_reason: str = Field(default="", alias="NewStateReason")
     state_change_time: AwsTimestamp = Field(alias="StateChangeTime")
-    region_name: str | None = Field(
-        default=None, alias="Region", description="Human-readable, e.g. 'US East (N. Virginia)'"
-    )
     alarm_arn: str = Field(alias="AlarmArn", pattern=r"^arn:[\w-]+:cloudwatch:[\w-]+:\d{12}:alarm:.+$")
     old_state_value: AlarmState | None = Field(default=None, alias="OldStateValue")
     trigger: SnsAlarmTrigger | None = Field(default=None, alias="Trigger")

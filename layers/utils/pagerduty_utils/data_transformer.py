@@ -342,6 +342,7 @@ def _state_change_facts(change: AlarmStateChange, arn: Arn) -> _AlarmFacts:
                 "alarm_rule": change.configuration.alarm_rule,
                 "triggering_alarms": reason_data.get("triggeringAlarms"),
                 "actions_suppressed_by": change.state.actions_suppressed_by,
+                "actions_suppressor": change.configuration.actions_suppressor,
                 "state_history": history,
             }
         ),
@@ -471,6 +472,7 @@ def _guardduty_alerts(document: Mapping[str, Any], _options: TransformOptions) -
                 "severity": finding.severity,
                 "severity_band": _GUARDDUTY_BANDS[severity],
                 "count": service.count,
+                "created_at": finding.created_at,
                 "first_seen": service.event_first_seen,
                 "last_seen": service.event_last_seen,
                 "archived": service.archived,
@@ -538,6 +540,7 @@ def _securityhub_alert(finding: SecurityHubFinding, event_region: str) -> Normal
             "workflow_status": finding.workflow_status,
             "record_state": finding.record_state,
             "compliance_status": finding.compliance.status if finding.compliance else None,
+            "created_at": finding.created_at,
             "first_observed_at": finding.first_observed_at,
             "last_observed_at": finding.last_observed_at,
             "remediation": recommendation.text if recommendation else None,

@@ -24,7 +24,7 @@ from pagerduty_utils.validators import escape_html, escape_markdown, escape_slac
 SLACK_SECTION_LIMIT = 3000
 SLACK_FIELD_LIMIT = 2000
 SLACK_FIELDS_PER_SECTION = 10
-SLACK_BUTTON_TEXT_LIMIT = 75
+LINK_TEXT_LIMIT = 75  # Slack's button text limit, also used for Teams' action titles
 SLACK_FALLBACK_LIMIT = 3000
 TEAMS_TEXT_LIMIT = 1000  # per TextBlock / fact value: keeps a card far below Teams' ~28 KB message limit
 EMAIL_SUBJECT_LIMIT = 200
@@ -172,7 +172,7 @@ def render_slack(notification: Notification) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "button",
-                        "text": {"type": "plain_text", "text": truncate(text, SLACK_BUTTON_TEXT_LIMIT)},
+                        "text": {"type": "plain_text", "text": truncate(text, LINK_TEXT_LIMIT)},
                         "url": href,
                     }
                     for text, href in notification.links
@@ -211,7 +211,7 @@ def render_teams(notification: Notification) -> dict[str, Any]:
         "version": "1.4",
         "body": body,
         "actions": [
-            {"type": "Action.OpenUrl", "title": truncate(text, SLACK_BUTTON_TEXT_LIMIT), "url": href}
+            {"type": "Action.OpenUrl", "title": truncate(text, LINK_TEXT_LIMIT), "url": href}
             for text, href in notification.links
         ],
     }
