@@ -610,3 +610,8 @@ def test_sample_events_with_any_field_replaced_raise_nothing_but_validation_erro
     document: dict[str, Any], path: list[int], value: Any
 ) -> None:
     _normalize_or_reject(_replace_leaf(document, path, value))
+
+
+def test_a_finding_with_an_unusable_source_url_still_maps_without_that_link() -> None:
+    alert = only(normalize(securityhub_event({"SourceUrl": "s3://bucket/report", "Remediation": {}})))
+    assert [link.text for link in alert.links] == ["View the finding in Security Hub"]

@@ -29,7 +29,6 @@ _RFC1123 = re.compile(r"^[A-Za-z]{3}, ")
 _ARN = re.compile(
     r"^arn:(?P<partition>[\w-]+):(?P<service>[\w-]+):(?P<region>[\w-]*):(?P<account>\d*):(?P<resource>.+)$"
 )
-_HTTP_URL = r"^https?://[^\s]+$"
 
 
 def _parse_rfc1123(value: Any) -> Any:
@@ -339,7 +338,7 @@ class SecurityHubWorkflow(SourceModel):
 
 class SecurityHubRecommendation(SourceModel):
     text: str | None = Field(default=None, alias="Text")
-    url: str | None = Field(default=None, alias="Url", pattern=_HTTP_URL)
+    url: str | None = Field(default=None, alias="Url")
 
 
 class SecurityHubRemediation(SourceModel):
@@ -371,7 +370,7 @@ class SecurityHubFinding(SourceModel):
     record_state: str | None = Field(default=None, alias="RecordState")
     compliance: SecurityHubCompliance | None = Field(default=None, alias="Compliance")
     remediation: SecurityHubRemediation | None = Field(default=None, alias="Remediation")
-    source_url: str | None = Field(default=None, alias="SourceUrl", pattern=_HTTP_URL)
+    source_url: str | None = Field(default=None, alias="SourceUrl")
 
     @property
     def workflow_status(self) -> str | None:
@@ -403,7 +402,7 @@ class HealthEventDescription(SourceModel):
 
 
 class HealthAffectedEntity(SourceModel):
-    entity_value: str = Field(alias="entityValue")
+    entity_value: str = Field(default="", alias="entityValue")
     tags: dict[str, str] = Field(default_factory=dict)
 
 
@@ -443,7 +442,7 @@ class HealthEvent(EventBridgeModel):
 class CustomAlertLink(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
-    href: str = Field(pattern=_HTTP_URL, max_length=2048)
+    href: str = Field(pattern=r"^https?://[^\s]+$", max_length=2048)
     text: str | None = Field(default=None, max_length=1024)
 
 

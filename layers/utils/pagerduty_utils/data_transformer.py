@@ -56,6 +56,7 @@ from pagerduty_utils.formatters import (
     securityhub_finding_url,
 )
 from pagerduty_utils.pagerduty_events import AlertEvent, AlertPayload, EventAction, Image, Link, Severity
+from pagerduty_utils.validators import safe_url
 
 MAX_MESSAGE_CHARS = 1024 * 1024  # above SQS's and EventBridge's own limits: anything larger is not an AWS event
 _MAX_ENVELOPES = 4  # SQS record > SNS notification > EventBridge event > detail
@@ -570,7 +571,7 @@ def _health_alerts(document: Mapping[str, Any], _options: TransformOptions) -> l
     tags: dict[str, str] = {}
     for entity in health.affected_entities:
         tags.update(entity.tags)
-    entity_values = [entity.entity_value for entity in health.affected_entities]
+    entity_values = [entity.entity_value for entity in health.affected_entities if entity.entity_value]
     return [
         _alert(
             source=AlertSource.HEALTH,
@@ -733,10 +734,16 @@ def _alert(
         },
         resources=tuple(clean_text(resource, 2048, single_line=True) for resource in list(resources)[:50]),
         payload=payload,
-        links=tuple(Link(href=href, text=_field(text)) for href, text in links if href),
+        links=_links(links),
         client=_field(client),
-        client_url=client_url,
+        client_url=safe_url(client_url),
     )
+
+
+def _links(links: Iterable[tuple[str | None, str | None]]) -> tuple[Link, ...]:
+    """Links whose URL is a usable http(s) URL (a source may send any string), texts cleaned."""
+    checked = ((safe_url(href), text) for href, text in links)
+    return tuple(Link(href=url, text=_field(text)) for url, text in checked if url)
 
 
 def _field(value: str | None) -> str | None:
