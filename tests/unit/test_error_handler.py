@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from pagerduty_utils.error_handler import dependency_error, problem_for
+from pagerduty_utils.error_handler import dependency_error, problem_for, register_error_handlers
 from pagerduty_utils.exceptions import (
     ConfigurationError,
     DependencyError,
@@ -18,6 +23,7 @@ from pagerduty_utils.webhook_processor.errors import (
     MalformedSignatureError,
     PayloadTooLargeError,
 )
+from pdutils.testing.webhook_fakes import RecordingAudit
 
 
 @pytest.mark.parametrize(
@@ -73,3 +79,38 @@ def test_aws_errors_become_domain_errors(error: ClientError, expected: type[Exce
     translated = dependency_error("DynamoDB PutItem", error)
     assert type(translated) is expected
     assert str(translated).startswith("DynamoDB PutItem failed: ")
+
+
+def test_registered_handler_answers_problems_logs_without_traces_and_audits_configuration_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = APIGatewayRestResolver()
+    audit = RecordingAudit()
+    register_error_handlers(app, logger=Logger(service="test"), audit=audit)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise KeyError("token=hunter2")
+
+    @app.get("/misconfigured")
+    def misconfigured() -> None:
+        raise ConfigurationError("secret 'pd/hooks' must be a non-empty JSON list")
+
+    def call(path: str) -> dict[str, Any]:
+        event = {"path": path, "httpMethod": "GET", "headers": {}, "requestContext": {"requestId": "req-5"}}
+        response: dict[str, Any] = app.resolve(event, None)  # type: ignore[arg-type]
+        return response
+
+    unexpected = call("/boom")
+    assert unexpected["statusCode"] == 500
+    assert "hunter2" not in unexpected["body"]
+    [log_line] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert log_line["error_type"] == "KeyError"
+    assert log_line["raised_at"].endswith(f"test_error_handler.py:{boom.__code__.co_firstlineno + 2}")
+    assert "hunter2" not in json.dumps(log_line)
+    assert "Traceback" not in json.dumps(log_line)
+
+    assert call("/misconfigured")["statusCode"] == 500
+    assert [(r.action, r.outcome, r.context["request_id"]) for r in audit.records] == [
+        ("configuration", "failed", "req-5")
+    ]

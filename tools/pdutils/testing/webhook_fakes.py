@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pagerduty_utils.audit_logger import AuditValue
+from pagerduty_utils.audit_logger import AuditLogger, AuditValue
 from pagerduty_utils.event_publisher import EventPublisher, NotificationPublisher
 from pagerduty_utils.incident_state import (
     ClaimResult,
@@ -127,9 +127,10 @@ class AuditRecord:
     context: dict[str, AuditValue]
 
 
-@dataclass
-class RecordingAudit:
-    records: list[AuditRecord] = field(default_factory=list)
+class RecordingAudit(AuditLogger):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[AuditRecord] = []
 
     def record(self, action: str, outcome: str, *, reason: str | None = None, **context: AuditValue) -> None:
         self.records.append(AuditRecord(action, outcome, reason, dict(context)))

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from pydantic import ValidationError as PydanticValidationError
 
-from pagerduty_utils.audit_logger import AuditValue
+from pagerduty_utils.audit_logger import AuditLogger
 from pagerduty_utils.event_publisher import EventPublisher, NotificationPublisher
 from pagerduty_utils.exceptions import PagerDutyUtilsError, SignatureError, ValidationError
 from pagerduty_utils.incident_state import ClaimStatus, DeliveryClaim, WebhookStateStore
@@ -41,10 +41,6 @@ from pagerduty_utils.webhook_processor.signature import (
     is_authentic,
     parse_signature_header,
 )
-
-
-class AuditSink(Protocol):
-    def record(self, action: str, outcome: str, *, reason: str | None = None, **context: AuditValue) -> None: ...
 
 
 class Counter(Protocol):
@@ -103,7 +99,7 @@ class WebhookProcessor:
         store: WebhookStateStore,
         publisher: EventPublisher,
         policy: ReceiverPolicy,
-        audit: AuditSink,
+        audit: AuditLogger,
         metrics: Counter,
         notifier: NotificationPublisher | None = None,
         clock: Callable[[], datetime] = utc_now,
