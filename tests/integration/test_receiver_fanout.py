@@ -209,8 +209,11 @@ def test_webhook_reaches_the_bus_the_state_table_and_the_topic(receiver: AwsRece
     assert state_item("webhook#E-1")["delivery_status"]["S"] == "done"
 
     [notification] = receiver.notifications()
-    assert notification["Subject"].startswith("[TRIGGERED] Disk full")
+    assert notification["Subject"].startswith("[TRIGGERED HIGH] Disk full")
     assert notification["MessageAttributes"]["event_type"]["Value"] == "incident.triggered"
+    rendering = json.loads(notification["Message"])
+    assert (rendering["event_id"], rendering["incident_id"]) == ("E-1", "PINC001")
+    assert rendering["slack"]["blocks"]
 
 
 def test_duplicate_is_acknowledged_and_not_published_again(receiver: AwsReceiver) -> None:
@@ -238,7 +241,7 @@ def test_out_of_order_event_does_not_overwrite_newer_state(receiver: AwsReceiver
         ("E-res", True),
         ("E-ack", False),
     ]
-    assert [n["Subject"][:12] for n in receiver.notifications()] == ["[RESOLVED] D"]
+    assert [json.loads(n["Message"])["event_id"] for n in receiver.notifications()] == ["E-res"]
 
 
 def test_forged_request_touches_nothing(receiver: AwsReceiver) -> None:

@@ -16,7 +16,7 @@ from pagerduty_utils.event_publisher import (
     EventBridgePublisher,
     SnsNotificationPublisher,
     detail_json,
-    render_plain_text,
+    render_notification,
 )
 from pagerduty_utils.exceptions import DependencyError
 from pagerduty_utils.webhook_processor.models import WebhookEnvelope, parse_event_data
@@ -88,27 +88,32 @@ def test_oversized_detail_drops_data_and_says_so() -> None:
     assert detail["data_truncated"] is True
 
 
-def test_plain_text_notification() -> None:
-    subject, message = render_plain_text(normalized(title="Caf\u00e9 <down> " + "x" * 200))
-    assert subject.startswith("[TRIGGERED] Caf? <down>")
-    assert len(subject) < 100
-    assert subject.isascii()
-    assert "Incident: #7 PINC001, high urgency, P1" in message
-    assert "Link: https://acme.pagerduty.com/incidents/PINC001" in message
+def test_notification_is_rendered_for_email_slack_and_teams() -> None:
+    rendered = render_notification(normalized(title="Caf\u00e9 <down> " + "x" * 200))
+    assert rendered.subject.startswith("[TRIGGERED HIGH] Caf? <down>")
+    assert len(rendered.subject) < 100
+    assert rendered.subject.isascii()
+    assert "Service: Checkout" in rendered.email_text
+    document = rendered.document
+    assert (document["event_type"], document["incident_id"]) == ("incident.triggered", "PINC001")
+    assert "&lt;down&gt;" in json.dumps(document["slack"])
+    assert document["teams"]["type"] == "message"
+    assert "https://acme.pagerduty.com/incidents/PINC001" in document["text"]
 
 
-def test_sns_notification_carries_the_event_type_attribute() -> None:
+def test_sns_message_has_a_rendering_per_protocol_and_the_event_type_attribute() -> None:
     client = boto3.client("sns", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
     event = normalized()
-    subject, message = render_plain_text(event)
+    rendered = render_notification(event)
     with Stubber(client) as stubber:
         stubber.add_response(
             "publish",
             {"MessageId": "m-1"},
             {
                 "TopicArn": "arn:aws:sns:us-east-1:123456789012:incidents",
-                "Subject": subject,
-                "Message": message,
+                "Subject": rendered.subject,
+                "Message": json.dumps({"default": json.dumps(rendered.document), "email": rendered.email_text}),
+                "MessageStructure": "json",
                 "MessageAttributes": {"event_type": {"DataType": "String", "StringValue": "incident.triggered"}},
             },
         )

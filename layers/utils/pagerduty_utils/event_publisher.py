@@ -7,14 +7,15 @@ therefore at least once, as EventBridge itself is: consumers deduplicate on ``de
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pagerduty_utils.error_handler import dependency_error
 from pagerduty_utils.exceptions import DependencyError
-from pagerduty_utils.validators import clean_text
 from pagerduty_utils.webhook_processor.normalized import NormalizedIncidentEvent
 
 if TYPE_CHECKING:
@@ -74,44 +75,64 @@ def detail_json(event: NormalizedIncidentEvent) -> str:
 
 
 class SnsNotificationPublisher(NotificationPublisher):
-    """Publishes a plain-text rendering; the ``event_type`` message attribute lets subscribers filter."""
+    """One SNS message per notification, with a rendering per kind of subscriber (``MessageStructure=json``).
+
+    E-mail subscribers get the plain-text e-mail body under the e-mail subject; every other protocol (SQS,
+    Lambda, HTTPS: typically a relay into chat) gets the JSON document of ``render_notification``, with
+    ready-made Slack and Teams payloads. The ``event_type`` message attribute lets subscriptions filter.
+    """
 
     def __init__(self, topic_arn: str, *, client: SNSClient) -> None:
         self._topic_arn = topic_arn
         self._client = client
 
     def notify(self, event: NormalizedIncidentEvent) -> None:
-        subject, message = render_plain_text(event)
+        rendered = render_notification(event)
         try:
             self._client.publish(
                 TopicArn=self._topic_arn,
-                Subject=subject,
-                Message=message,
+                Subject=rendered.subject,
+                Message=json.dumps({"default": json.dumps(rendered.document), "email": rendered.email_text}),
+                MessageStructure="json",
                 MessageAttributes={"event_type": {"DataType": "String", "StringValue": event.event_type}},
             )
         except (ClientError, BotoCoreError) as error:
             raise dependency_error("SNS Publish", error) from None
 
 
-def render_plain_text(event: NormalizedIncidentEvent) -> tuple[str, str]:
-    """Subject and body of a plain-text notification (SNS subjects: ASCII, one line, under 100 characters)."""
+@dataclass(frozen=True)
+class RenderedNotification:
+    subject: str
+    email_text: str
+    document: dict[str, Any]
+
+
+def render_notification(event: NormalizedIncidentEvent) -> RenderedNotification:
+    """The incident rendered by ``notification_builder`` for e-mail, Slack and Teams."""
+    # Imported here: the renderers (and the alert models behind them) load only where a topic is configured.
+    from pagerduty_utils import notification_builder  # noqa: PLC0415
+
     incident = event.incident
-    title = (incident.title if incident else None) or event.event_type
-    status = (incident.status if incident else None) or event.event_type.rsplit(".", 1)[-1]
-    headline = clean_text(f"[{status.upper()}] {title}", max_length=512)
-    subject = headline.encode("ascii", "replace").decode("ascii")[:SNS_SUBJECT_LENGTH]
-    lines = [headline]
-    if incident:
-        urgency = f", {incident.urgency} urgency" if incident.urgency else ""
-        priority = f", {incident.priority}" if incident.priority else ""
-        number = f"#{incident.number} " if incident.number is not None else ""
-        lines.append(f"Incident: {number}{incident.id}{urgency}{priority}")
-    if event.service:
-        lines.append(f"Service: {event.service.summary or event.service.id}")
-    lines.append(f"Event: {event.event_type} at {event.occurred_at.isoformat()}")
-    if event.agent:
-        lines.append(f"By: {event.agent.summary or event.agent.id}")
-    link = incident.html_url if incident else None
-    if link:
-        lines.append(f"Link: {link}")
-    return subject, "\n".join(clean_text(line, max_length=1024) for line in lines)
+    notice = notification_builder.IncidentNotice(
+        title=(incident.title if incident else None) or event.event_type,
+        status=(incident.status if incident else None) or event.event_type.rsplit(".", 1)[-1],
+        urgency=incident.urgency if incident else None,
+        service=event.service.summary or event.service.id if event.service else None,
+        url=incident.html_url if incident else None,
+        occurred_at=event.occurred_at,
+    )
+    notification = notification_builder.notification_for_incident(notice)
+    email = notification_builder.render_email(notification)
+    # SNS subjects: ASCII, one line, under 100 characters.
+    subject = email.subject.encode("ascii", "replace").decode("ascii")[:SNS_SUBJECT_LENGTH]
+    document = {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "incident_id": incident.id if incident else None,
+        "subject": email.subject,
+        "text": email.text,
+        "html": email.html,
+        "slack": notification_builder.render_slack(notification),
+        "teams": notification_builder.render_teams(notification),
+    }
+    return RenderedNotification(subject=subject, email_text=email.text, document=document)
