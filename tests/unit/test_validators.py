@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.validators import (
     clean_text,
     clip,
@@ -10,7 +9,6 @@ from pagerduty_utils.validators import (
     escape_markdown,
     escape_slack,
     is_identifier,
-    require_identifier,
     safe_url,
     sanitize_json,
 )
@@ -31,14 +29,11 @@ def test_clean_text_removes_controls_bidi_overrides_and_line_breaks() -> None:
 @pytest.mark.parametrize("value", ["PGR0VU2", "01BWDWL3NYY7LUFPZCC28QUCMK", "5d1f7a3c-8e2b-4c9d-a6f0-3b7e1c2d4a95"])
 def test_identifiers(value: str) -> None:
     assert is_identifier(value)
-    assert require_identifier(value, field="id") == value
 
 
 @pytest.mark.parametrize("value", ["", "-x", "a b", "a/b", "x" * 129, "id\n"])
 def test_not_identifiers(value: str) -> None:
     assert not is_identifier(value)
-    with pytest.raises(ValidationError, match="incident id"):
-        require_identifier(value, field="incident id")
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,6 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, JsonValue
 
-from pagerduty_utils.exceptions import ValidationError
-
 ELLIPSIS = "…"
 
 # C0 and C1 control characters, DEL, and the Unicode line/paragraph separators and bidi overrides that can
@@ -49,14 +47,8 @@ def clean_text(text: str, *, max_length: int = SHORT_TEXT_LENGTH, multiline: boo
     return clip(normalized.strip(), max_length)
 
 
-def require_identifier(value: str, *, field: str) -> str:
-    """Return ``value`` if it looks like an identifier (PagerDuty ids, ULIDs, UUIDs); else ``ValidationError``."""
-    if not _IDENTIFIER.fullmatch(value):
-        raise ValidationError(f"{field} is not a valid identifier")
-    return value
-
-
 def is_identifier(value: str) -> bool:
+    """Whether ``value`` looks like an identifier: PagerDuty ids, ULIDs, UUIDs."""
     return _IDENTIFIER.fullmatch(value) is not None
 
 
