@@ -211,6 +211,11 @@ class OpenAPIValidator:
         for _ in api.iter_request_errors(request):
             pass
 
+    def preload(self) -> None:
+        """Parse both files now (for instance on a background thread) instead of on the first request."""
+        for file_name in (EVENTS_SPEC_FILE, REST_SPEC_FILE):
+            self._api(file_name)
+
     def validate_events(self, path: str, body: Body) -> list[str]:
         """Problems with an Events API request body (``path`` is ``/v2/enqueue`` or ``/v2/change/enqueue``)."""
         raw = _encode_body(body)

@@ -190,6 +190,9 @@ def running_simulator(
     base_url = f"http://{bound_host!s}:{bound_port}"
     simulator.set_public_url(base_url)
     simulator.webhooks.start()
+    if simulator.validator is not None:
+        # Parse the OpenAPI files while the caller gets going; a request arriving first waits for them.
+        Thread(target=simulator.validator.preload, name="pd-sim-openapi", daemon=True).start()
     thread = Thread(target=server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name="pd-sim-http", daemon=True)
     thread.start()
     try:
