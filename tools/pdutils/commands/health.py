@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 HEALTH_FUNCTION = "HealthCheckerFunction"
 CANNOT_CHECK = 2
-# The checks' own AWS SDK and PagerDuty metrics are not wanted on a terminal.
+# The PagerDuty client's EMF metrics are not wanted on a terminal.
 TERMINAL_DEFAULTS = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"}
 
 
@@ -67,7 +67,8 @@ def _check(function: str) -> HealthReport | None:
     from pagerduty_utils.exceptions import ConfigurationError  # noqa: PLC0415
     from pagerduty_utils.health_monitor.report import HealthReport  # noqa: PLC0415
     from pagerduty_utils.health_monitor.runner import run_checks  # noqa: PLC0415
-    from pagerduty_utils.health_monitor.wiring import build_checks  # noqa: PLC0415
+    from pagerduty_utils.health_monitor.wiring import HealthDependencies, build_checks  # noqa: PLC0415
+    from pagerduty_utils.metrics_collector import MetricsCollector  # noqa: PLC0415
     from pagerduty_utils.settings import HealthSettings, load_settings  # noqa: PLC0415
 
     try:
@@ -76,7 +77,11 @@ def _check(function: str) -> HealthReport | None:
         print(f"pdutils health: {exc} (environment of {function})", file=sys.stderr)
         return None
     checked_at = datetime.now(UTC)
-    results = run_checks(build_checks(settings), timeout=settings.deadline_seconds)
+    # A collector of its own, resolved while POWERTOOLS_METRICS_DISABLED is set: the shared one keeps the
+    # setting it first saw, and must not stay disabled for the rest of a process that imports this command.
+    quiet_metrics = MetricsCollector()
+    checks = build_checks(settings, HealthDependencies(metrics=quiet_metrics))
+    results = run_checks(checks, timeout=settings.deadline_seconds)
     return HealthReport.from_results(results, checked_at=checked_at)
 
 

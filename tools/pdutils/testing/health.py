@@ -59,14 +59,10 @@ class HealthStack:
         return HealthReport.model_validate_json(item["report"]["S"])
 
 
-@pytest.fixture
-def health_stack(
-    aws: MotoEndpoint,  # noqa: ARG001  # requested for its effect: a clean embedded AWS, boto3 pointed at it
-    pd_sim: SimulatorHandle,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[HealthStack]:
+def create_health_resources(simulator_url: str) -> HealthStack:
     """State table, REST token and routing-key secrets, KMS key, alert queue and DLQ, and an operations topic
-    with an SQS subscriber, in a clean embedded AWS; the health checker's variables are set in the environment."""
+    with an SQS subscriber, created through boto3's current endpoint; PagerDuty is the simulator at
+    ``simulator_url`` (whose development token the token secret holds)."""
     dynamodb = boto3.client("dynamodb")
     create_state_table(dynamodb)
     secretsmanager = boto3.client("secretsmanager")
@@ -83,8 +79,8 @@ def health_stack(
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn)
     environment = {
         "STATE_TABLE_NAME": STATE_TABLE_NAME,
-        "PAGERDUTY_API_URL": pd_sim.base_url,
-        "PAGERDUTY_EVENTS_URL": pd_sim.base_url,
+        "PAGERDUTY_API_URL": simulator_url,
+        "PAGERDUTY_EVENTS_URL": simulator_url,
         "PAGERDUTY_API_TOKEN_SECRET_ID": "pd/api-token",
         "HEALTH_SECRET_IDS": "pd/routing-keys",
         "KMS_KEY_ID": key_id,
@@ -93,8 +89,19 @@ def health_stack(
         "OPERATIONS_TOPIC_ARN": topic_arn,
         "HEALTH_DEADLINE_SECONDS": "5",
     }
-    for name, value in environment.items():
+    return HealthStack(dynamodb, sqs, environment, dead_letter_queue_url, topic_arn, inbox_url)
+
+
+@pytest.fixture
+def health_stack(
+    aws: MotoEndpoint,  # noqa: ARG001  # requested for its effect: a clean embedded AWS, boto3 pointed at it
+    pd_sim: SimulatorHandle,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[HealthStack]:
+    """Every resource the health checker watches, in a clean embedded AWS, with the checker's variables set."""
+    stack = create_health_resources(pd_sim.base_url)
+    for name, value in stack.environment.items():
         monkeypatch.setenv(name, value)
     secrets.clear_cache()
-    yield HealthStack(dynamodb, sqs, environment, dead_letter_queue_url, topic_arn, inbox_url)
+    yield stack
     secrets.clear_cache()
