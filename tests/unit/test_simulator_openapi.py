@@ -18,6 +18,7 @@ from pdutils.simulator.openapi import (
     spec_files_present,
     validate_events_request,
     validate_rest_request,
+    validator_for,
 )
 
 REFERENCE = default_spec_dir()
@@ -112,6 +113,7 @@ def test_the_files_are_parsed_once_and_the_time_is_kept() -> None:
     assert set(first) == {"rest-api-v2.openapiv3.json", "events-api-v2.openapiv3.json"}
     assert validator.load_seconds == first
     assert default_validator() is validator
+    assert validator_for(REFERENCE / ".." / REFERENCE.name) is validator
 
 
 def test_missing_files_are_reported(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pdutils.simulator.config import SimulatorConfig
 from pdutils.simulator.events import EventsAPI
 from pdutils.simulator.faults import Fault, FaultInjector
 from pdutils.simulator.incidents import IncidentLifecycle
-from pdutils.simulator.openapi import OpenAPIValidator, SpecUnavailableError, default_spec_dir
+from pdutils.simulator.openapi import OpenAPIValidator, SpecUnavailableError, default_spec_dir, validator_for
 from pdutils.simulator.ratelimit import SlidingWindowLimiter
 from pdutils.simulator.replies import EVENTS_PATH_PREFIX, APIError, Reply
 from pdutils.simulator.rest import RestAPI, RestRequest
@@ -39,7 +39,7 @@ def build_validator(config: SimulatorConfig) -> OpenAPIValidator | None:
         return None
     spec_dir = config.spec_dir or default_spec_dir()
     try:
-        return OpenAPIValidator(spec_dir)
+        return validator_for(spec_dir)
     except SpecUnavailableError:
         logger.warning("PagerDuty simulator: no OpenAPI files in %s, requests are NOT validated", spec_dir)
         return None

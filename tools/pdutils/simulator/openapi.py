@@ -245,10 +245,20 @@ class OpenAPIValidator:
         return _error_messages(self._api(REST_SPEC_FILE).iter_request_errors(request))
 
 
+def validator_for(spec_dir: Path) -> OpenAPIValidator:
+    """The process-wide validator over ``spec_dir``: each directory's files are parsed once per process,
+    however many simulators and contract tests use them (raises ``SpecUnavailableError`` if absent)."""
+    return _validator_for(spec_dir.resolve())
+
+
 @cache
+def _validator_for(spec_dir: Path) -> OpenAPIValidator:
+    return OpenAPIValidator(spec_dir)
+
+
 def default_validator() -> OpenAPIValidator:
-    """The process-wide validator over ``default_spec_dir()`` (raises ``SpecUnavailableError`` if absent)."""
-    return OpenAPIValidator(default_spec_dir())
+    """The process-wide validator over ``default_spec_dir()``."""
+    return validator_for(default_spec_dir())
 
 
 def validate_events_request(path: str, body: Body) -> list[str]:
