@@ -12,10 +12,17 @@ logged and dropped: metrics never fail the call they measure.
 
 from __future__ import annotations
 
+import json
 import os
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, MetricValueError, SchemaValidationError
+from aws_lambda_powertools.metrics import (
+    EphemeralMetrics,
+    MetricResolution,
+    MetricUnit,
+    MetricValueError,
+    SchemaValidationError,
+)
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.exceptions import (
     MetricNameError,
@@ -41,16 +48,27 @@ class MetricsCollector:
         self._shared = shared or metrics
         self._namespace = namespace
         self._documents: dict[tuple[object, ...], EphemeralMetrics] = {}
+        self._checked_names: set[tuple[str, MetricUnit]] = set()
+        self._enabled: bool | None = None
 
     @property
     def namespace(self) -> str:
-        """The explicit namespace, else the shared object's, else POWERTOOLS_METRICS_NAMESPACE, else a default."""
-        return (
-            self._namespace
-            or self._shared.provider.namespace
-            or os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
-            or DEFAULT_NAMESPACE
-        )
+        """The explicit namespace, else the shared object's, else POWERTOOLS_METRICS_NAMESPACE, else a default.
+
+        Resolved on first use (not at import) and then kept, like the rest of the container's configuration.
+        """
+        if self._namespace is None:
+            self._namespace = (
+                self._shared.provider.namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
+            )
+        return self._namespace
+
+    @property
+    def enabled(self) -> bool:
+        """False when POWERTOOLS_METRICS_DISABLED (or POWERTOOLS_DEV) says so; read on first use."""
+        if self._enabled is None:
+            self._enabled = not is_metrics_disabled()
+        return self._enabled
 
     def count(self, name: str, value: float = 1, **dimensions: str) -> None:
         self.record({name: (MetricUnit.Count, value)}, dimensions)
@@ -99,14 +117,28 @@ class MetricsCollector:
         dimensions: dict[str, str],
         metadata: dict[str, object],
     ) -> None:
-        if is_metrics_disabled():
+        if not self.enabled:
             return
         document = self._document_for(dimensions)
-        for key, value in metadata.items():
-            document.add_metadata(key=key, value=value)
-        for name, (unit, value) in values.items():
+        metric_set = {name: self._checked_metric(document, name, unit, value) for name, (unit, value) in values.items()}
+        emf = document.serialize_metric_set(metrics=metric_set, dimensions=document.dimension_set, metadata=metadata)
+        print(json.dumps(emf, separators=(",", ":")))  # EMF is read from stdout
+
+    def _checked_metric(
+        self, document: EphemeralMetrics, name: str, unit: MetricUnit, value: float
+    ) -> dict[str, object]:
+        """One metric entry for the document, checked by Powertools the first time its name is seen.
+
+        Adding every value through ``add_metric`` costs more than the rest of a PagerDuty call's bookkeeping,
+        so a (name, unit) pair goes through it once and later values only need to be numbers.
+        """
+        if (name, unit) not in self._checked_names:
             document.add_metric(name=name, unit=unit, value=value)
-        document.flush_metrics()
+            document.clear_metrics()
+            self._checked_names.add((name, unit))
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise MetricValueError(f"{value!r} is not a valid number")
+        return {"Unit": unit.value, "StorageResolution": MetricResolution.Standard.value, "Value": [float(value)]}
 
     def _document_for(self, dimensions: dict[str, str]) -> EphemeralMetrics:
         """A document with these dimensions, kept for reuse: building one costs more than writing it."""

@@ -11,6 +11,7 @@ Events are made to fit PagerDuty's limits before sending (``limits``); failures 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -34,7 +35,7 @@ from pagerduty_utils.settings import CommonSettings
 
 ENQUEUE_PATH = "/v2/enqueue"
 CHANGE_ENQUEUE_PATH = "/v2/change/enqueue"
-_JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+_JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class _EventsClientBase:
     @staticmethod
     def _result(prepared: _PreparedEvent, exchange: Exchange) -> EventResult:
         try:
-            body = exchange.response.json()
+            body = json.loads(exchange.response.content)
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}

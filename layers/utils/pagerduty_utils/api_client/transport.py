@@ -15,6 +15,7 @@ import asyncio
 import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 import httpx
@@ -44,6 +45,20 @@ class Timeouts:
             connect, read = min(connect, budget), min(read, budget)
         return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
+    def for_attempt(self, budget: float | None) -> dict[str, float | None]:
+        """The per-request timeout extension httpx reads, clipped to ``budget``."""
+        if budget is None:
+            return self._unbounded
+        return self.clipped(budget).as_dict()
+
+    @cached_property
+    def _unbounded(self) -> dict[str, float | None]:
+        return self.clipped(None).as_dict()
+
+
+# Concurrent sends (AsyncEventsClient with asyncio.gather) keep their connections open for the next batch
+# instead of httpx's default of 20 kept-alive connections, so a warm container does not reconnect each time.
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=60.0)
 
 _sync_clients: dict[Timeouts, httpx.Client] = {}
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Timeouts, httpx.AsyncClient]] = (
@@ -56,7 +71,7 @@ def shared_client(timeouts: Timeouts) -> httpx.Client:
     """The container's pooled sync client for these timeouts."""
     client = _sync_clients.get(timeouts)
     if client is None or client.is_closed:
-        client = _sync_clients[timeouts] = httpx.Client(timeout=timeouts.clipped(None))
+        client = _sync_clients[timeouts] = httpx.Client(timeout=timeouts.clipped(None), limits=POOL_LIMITS)
     return client
 
 
@@ -65,7 +80,7 @@ def shared_async_client(timeouts: Timeouts) -> httpx.AsyncClient:
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
     client = clients.get(timeouts)
     if client is None or client.is_closed:
-        client = clients[timeouts] = httpx.AsyncClient(timeout=timeouts.clipped(None))
+        client = clients[timeouts] = httpx.AsyncClient(timeout=timeouts.clipped(None), limits=POOL_LIMITS)
     return client
 
 
@@ -105,10 +120,10 @@ class _Attempts:
         self.attempt = 0
         self.last_status: int | None = None
 
-    def next_timeout(self, timeouts: Timeouts) -> httpx.Timeout:
+    def next_timeout(self, timeouts: Timeouts) -> dict[str, float | None]:
         self.attempt += 1
         try:
-            return timeouts.clipped(self.call.policy.time_left(self.call.deadline))
+            return timeouts.for_attempt(self.call.policy.time_left(self.call.deadline))
         except PagerDutyAPIError:
             self.finish()
             raise
@@ -151,7 +166,7 @@ def send_with_retry(client: httpx.Client, request: httpx.Request, timeouts: Time
     """Send ``request`` until it succeeds or the policy stops; raises a typed ``PagerDutyAPIError``."""
     attempts = _Attempts(call)
     while True:
-        request.extensions["timeout"] = attempts.next_timeout(timeouts).as_dict()
+        request.extensions["timeout"] = attempts.next_timeout(timeouts)
         try:
             response = client.send(request)
         except httpx.TransportError as exc:
@@ -170,8 +185,7 @@ async def asend_with_retry(
     """``send_with_retry`` for asyncio; each attempt is also bounded as a whole by the time left."""
     attempts = _Attempts(call)
     while True:
-        timeout = attempts.next_timeout(timeouts)
-        request.extensions["timeout"] = timeout.as_dict()
+        request.extensions["timeout"] = attempts.next_timeout(timeouts)
         try:
             async with asyncio.timeout(_whole_attempt_budget(call)):
                 response = await client.send(request)
