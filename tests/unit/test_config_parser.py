@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pagerduty_utils.config_parser import RouteDecision, RoutingRules
 from pagerduty_utils.data_transformer import NormalizedAlert, normalize
@@ -203,6 +206,10 @@ def test_interpolation_errors_name_the_place(text: str, message: str) -> None:
         ),
         ('rules: [{match: {name: ["[abc"]}, routing_key: k}]', "rules[0].match.name[0]: invalid glob '[abc'"),
         ("rules: [{routing_key: k, severity: high}]", "rules[0].severity: Input should be 'critical'"),
+        (
+            "rules: [{match: {tags: {1: x}}, routing_key: k}]",
+            "rules[0].match.tags[1][key]: Input should be a valid string",
+        ),
         ("rules: [{drop: true, routing_key: k}]", "rules[0]: a drop rule cannot also set routing_key or severity"),
         ("rules: [{match: {source: health}}]", "rules[0] has no routing_key and there is no default route"),
         ("rules: [{name: a, routing_key: k}, {name: a, routing_key: k}]", "rule names must be unique: a"),
@@ -217,6 +224,19 @@ def test_interpolation_errors_name_the_place(text: str, message: str) -> None:
 )
 def test_invalid_documents_are_rejected_with_a_precise_message(text: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=re.escape(message)):
+        rules(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="[]{}:-, \n\t\"'$&*!#|>ab1", max_size=200))
+def test_any_text_is_either_rules_or_a_configuration_error(text: str) -> None:
+    with contextlib.suppress(ConfigurationError):
+        RoutingRules.from_text(text, environ={})
+
+
+@pytest.mark.parametrize("text", ["[" * 5000, "a: " + "[" * 5000, "- " * 3000 + "x", '{"a":' * 5000])
+def test_deeply_nested_documents_are_configuration_errors(text: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"nests too deeply|invalid"):
         rules(text)
 
 

@@ -96,7 +96,8 @@ def describe_errors(exc: PydanticValidationError, *, limit: int = 3) -> str:
     """``path: message`` for the first ``limit`` errors; input values are left out (they may be large or private)."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False)[:limit]:
-        path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+        path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
+        path = path.replace(".[key]", "[key]").lstrip(".")
         problems.append(f"{path or '(root)'}: {error['msg'].removeprefix('Value error, ')}")
     remaining = exc.error_count() - limit
     return "; ".join(problems) + (f" (and {remaining} more)" if remaining > 0 else "")

@@ -201,16 +201,18 @@ class RoutingRules:
         """Parse, interpolate and validate a YAML or JSON document (``environ`` defaults to ``os.environ``)."""
         if len(text) > MAX_DOCUMENT_CHARS:
             raise ConfigurationError(f"routing rules: document is larger than {MAX_DOCUMENT_CHARS} characters")
-        raw = _parse_document(text)
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            raise ConfigurationError("routing rules: the document must be a mapping with 'rules' and/or 'default'")
-        interpolated = _interpolate(raw, os.environ if environ is None else environ, path="")
         try:
+            raw = _parse_document(text)
+            if raw is None:
+                raw = {}
+            if not isinstance(raw, dict):
+                raise ConfigurationError("routing rules: the document must be a mapping with 'rules' and/or 'default'")
+            interpolated = _interpolate(raw, os.environ if environ is None else environ, path="")
             return cls(RoutingDocument.model_validate(interpolated))
         except PydanticValidationError as exc:
             raise ConfigurationError("routing rules: " + describe_errors(exc, limit=10)) from None
+        except RecursionError:
+            raise ConfigurationError("routing rules: the document nests too deeply") from None
 
     @classmethod
     def from_settings(cls, settings: ForwarderSettings, *, environ: Mapping[str, str] | None = None) -> RoutingRules:
