@@ -212,3 +212,12 @@ def test_an_incident_title_with_line_breaks_cannot_inject_mail_headers(incident:
     assert "\r" not in subject
     assert "\n" not in subject
     assert subject == "[TRIGGERED] Outage Bcc: everyone@example.com"
+
+
+def test_an_incident_status_is_escaped_in_slack(incident: IncidentNotice) -> None:
+    odd = IncidentNotice(
+        title="t", status="<!here>", urgency=None, service=None, url=None, occurred_at=incident.occurred_at
+    )
+    heading = render_slack(notification_for_incident(odd))["blocks"][0]["text"]["text"]
+    assert "<!HERE>" not in heading
+    assert "&lt;!HERE&gt;" in heading

@@ -151,7 +151,7 @@ def render_slack(notification: Notification) -> dict[str, Any]:
         if notification.is_calm
         else _SLACK_EMOJI.get(notification.level or "", ":large_blue_circle:")
     )
-    heading = f"{emoji} *{notification.status.upper()}* "
+    heading = f"{emoji} *{escape_slack(notification.status.upper())}* "
     title = truncate_escaped(notification.title, SLACK_SECTION_LIMIT - len(heading) - 2, escape_slack)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{heading}*{title}*"}},
