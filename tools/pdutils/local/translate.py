@@ -10,6 +10,7 @@ still deploy.
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -42,6 +43,7 @@ _CODE_PROPERTY = {SERVERLESS_FUNCTION: "CodeUri", SERVERLESS_LAYER: "ContentUri"
 
 def translate_sam(template: SamTemplate, parameters: Mapping[str, str], *, region: str) -> dict[str, Any]:
     """The plain CloudFormation template SAM would deploy for ``template``."""
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its feature-toggle notes are noise here
     document = copy.deepcopy(dict(template.document))
     for logical_id, resource in document["Resources"].items():
         code_property = _CODE_PROPERTY.get(resource["Type"])
