@@ -160,3 +160,18 @@ def test_timeout_is_retried(impatient_simulator: SimulatorHandle, webhook_sink: 
     assert first.error is not None
     assert "Timeout" in first.error
     assert (second.attempt, second.status) == (2, 200)
+
+
+def test_three_drops_in_a_row_disable_the_subscription(pd_sim: SimulatorHandle, webhook_sink: WebhookSink) -> None:
+    subscription = pd_sim.add_webhook_subscription(webhook_sink.url, SECRET)
+    webhook_sink.respond_with(400, 200, 400, 404, 410)
+
+    for number in range(6):
+        send_event(pd_sim.base_url, "trigger", dedup_key=f"alert-{number}")
+        assert pd_sim.wait_for_webhooks(timeout=5)
+
+    assert [d.status for d in pd_sim.state.webhook_deliveries] == [400, 200, 400, 404, 410]
+    assert subscription.disabled
+    state = httpx.get(f"{pd_sim.base_url}/_sim/state", timeout=5).json()
+    assert state["subscriptions"] == [subscription.to_dict()]
+    assert state["subscriptions"][0]["disabled"] is True

@@ -93,6 +93,8 @@ class EventsAPI:
         dedup_key = event.get("dedup_key") or uuid.uuid4().hex
         payload = event["payload"] if isinstance(event["payload"], dict) else {}
         record = {**event, "dedup_key": dedup_key, "received_at": utc_now()}
+        summary = str(payload.get("summary", ""))
+        severity = str(payload.get("severity", ""))
         with self.state.lock:
             alert = self.state.open_alert(routing_key, dedup_key)
             if alert is not None:
@@ -104,10 +106,10 @@ class EventsAPI:
             service = self.state.service_for_routing_key(routing_key)
             client = {"name": event["client"]} if event.get("client") else None
             incident = self.lifecycle.open(
-                title=str(payload.get("summary", "")),
+                title=summary,
                 service_id=service.id,
                 incident_key=dedup_key,
-                urgency=SEVERITY_URGENCY.get(payload.get("severity", ""), "high"),
+                urgency=SEVERITY_URGENCY.get(severity, "high"),
                 agent=self._agent(routing_key),
                 client=client,
             )
@@ -115,8 +117,8 @@ class EventsAPI:
                 routing_key=routing_key,
                 dedup_key=dedup_key,
                 status="triggered",
-                summary=str(payload.get("summary", "")),
-                severity=payload.get("severity", ""),
+                summary=summary,
+                severity=severity,
                 incident_id=incident.id,
                 events=[record],
             )

@@ -19,6 +19,7 @@ OPEN_STATUSES: frozenset[str] = frozenset({"triggered", "acknowledged"})
 DEFAULT_SERVICE_ID = "PSIMSV1"
 DEFAULT_SERVICE_NAME = "Simulated service"
 WEB_HOST = "https://simulator.pagerduty.local"
+DROPS_BEFORE_DISABLING = 3
 
 
 def utc_now() -> str:
@@ -153,17 +154,25 @@ class WebhookDelivery:
 
 @dataclass
 class WebhookSubscription:
+    """Where webhooks go. Like PagerDuty's, it is disabled after ``DROPS_BEFORE_DISABLING`` dropped deliveries
+    in a row (PagerDuty re-enables it after 24 hours; here ``reset`` forgets it)."""
+
     id: str
     url: str
     secret: str = field(repr=False)
     event_types: frozenset[str] | None = None
+    consecutive_drops: int = 0
 
     def wants(self, event_type: str) -> bool:
-        return self.event_types is None or event_type in self.event_types
+        return not self.disabled and (self.event_types is None or event_type in self.event_types)
+
+    @property
+    def disabled(self) -> bool:
+        return self.consecutive_drops >= DROPS_BEFORE_DISABLING
 
     def to_dict(self) -> dict[str, Any]:
         types = sorted(self.event_types) if self.event_types is not None else None
-        return {"id": self.id, "url": self.url, "event_types": types}
+        return {"id": self.id, "url": self.url, "event_types": types, "disabled": self.disabled}
 
 
 def service_id_for(routing_key: str) -> str:

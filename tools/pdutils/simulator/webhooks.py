@@ -3,7 +3,8 @@
 Each event is one JSON body, signed once (``X-PagerDuty-Signature: v1=<hex HMAC-SHA256(secret, body)>``) and
 re-sent unchanged on retry with the same ``X-Webhook-Id`` (one per event and subscription). 2xx ends a
 delivery; 5xx, 429, timeouts and network errors are retried after the configured delays; any other 4xx drops
-it, as PagerDuty does. Every attempt is appended to ``state.webhook_deliveries``.
+it, as PagerDuty does, and three drops in a row disable the subscription. Every attempt is appended to
+``state.webhook_deliveries``.
 """
 
 from __future__ import annotations
@@ -99,9 +100,12 @@ class WebhookDispatcher:
         return subscription
 
     def reset(self) -> None:
-        """Forget subscriptions and pending deliveries (an attempt already on the wire still finishes)."""
+        """Forget subscriptions and pending deliveries. An attempt already on the wire is waited for (up to the
+        delivery timeout), so that it does not log itself, or schedule a retry, after the reset."""
         with self._condition:
             self.subscriptions.clear()
+            self._jobs.clear()
+            self._condition.wait_for(lambda: not self._in_flight, self.timeout_seconds + 1)
             self._jobs.clear()
 
     def publish(self, event: dict[str, Any]) -> None:
@@ -172,6 +176,11 @@ class WebhookDispatcher:
                 )
             )
         retryable = status is None or status >= 500 or status in RETRYABLE_CLIENT_STATUSES
+        with self._condition:
+            if status is not None and 200 <= status < 300:
+                job.subscription.consecutive_drops = 0
+            elif not retryable:
+                job.subscription.consecutive_drops += 1
         if not retryable or job.attempt > len(self.retry_delays):
             return None
         delay = self.retry_delays[job.attempt - 1]
