@@ -270,10 +270,13 @@ def _parse_document(text: str) -> Any:
             return json.loads(text)
         except ValueError as exc:
             raise ConfigurationError(f"routing rules: invalid JSON: {exc}") from None
+    loader = _NoAliasLoader(text)  # what yaml.safe_load does, with aliases refused
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506  # a SafeLoader subclass
+        return loader.get_single_data()
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"routing rules: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
 
 
 def _interpolate(value: Any, environ: Mapping[str, str], *, path: str) -> Any:
