@@ -217,10 +217,13 @@ def test_sns_and_eventbridge_paths_give_the_same_dedup_key_for_one_alarm() -> No
     assert only(normalize(event)).dedup_key == sns_alert.dedup_key == CHECKOUT_ALARM_KEY
 
 
-def test_the_dedup_key_comes_from_the_alarm_arn_even_without_resources() -> None:
+def test_without_resources_the_alarm_arn_is_rebuilt_in_the_regions_partition() -> None:
     event = load_event("eventbridge_alarm_state_change.json")
     event["resources"] = []
-    assert only(normalize(event)).dedup_key == "aws/cloudwatch/123456789012/us-east-1/orders-db-replica-lag"
+    event["region"] = "cn-north-1"
+    alert = only(normalize(event))
+    assert alert.dedup_key == "aws/cloudwatch/123456789012/cn-north-1/orders-db-replica-lag"
+    assert alert.resources == ("arn:aws-cn:cloudwatch:cn-north-1:123456789012:alarm:orders-db-replica-lag",)
 
 
 @pytest.mark.parametrize(

@@ -127,15 +127,27 @@ def is_region(region: str | None) -> bool:
     return region is not None and _REGION.fullmatch(region) is not None
 
 
+def aws_partition(region: str) -> str:
+    """The ARN partition of ``region``: ``aws-cn`` for China, ``aws-us-gov`` for GovCloud, else ``aws``."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+_CONSOLE_HOSTS = {
+    "aws": "https://{region}.console.aws.amazon.com",
+    "aws-cn": "https://{region}.console.amazonaws.cn",
+    "aws-us-gov": "https://console.amazonaws-us-gov.com",
+}
+
+
 def console_base_url(region: str) -> str | None:
     """The AWS console host serving ``region`` (commercial, China or GovCloud), or None for an invalid region."""
     if not is_region(region):
         return None
-    if region.startswith("cn-"):
-        return f"https://{region}.console.amazonaws.cn"
-    if region.startswith("us-gov-"):
-        return "https://console.amazonaws-us-gov.com"
-    return f"https://{region}.console.aws.amazon.com"
+    return _CONSOLE_HOSTS[aws_partition(region)].format(region=region)
 
 
 def cloudwatch_alarm_url(region: str, alarm_name: str) -> str | None:

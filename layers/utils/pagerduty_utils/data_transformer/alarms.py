@@ -25,7 +25,7 @@ from pagerduty_utils.alert_sources import (
 from pagerduty_utils.data_transformer.assembly import build_alert, compact, json_object
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
 from pagerduty_utils.exceptions import ValidationError
-from pagerduty_utils.formatters import cloudwatch_alarm_url, compose_summary, first_line
+from pagerduty_utils.formatters import aws_partition, cloudwatch_alarm_url, compose_summary, first_line
 from pagerduty_utils.pagerduty_events import EventAction, Severity
 
 _SEVERITY_MARKER = re.compile(r"\[\s*severity\s*[:=]\s*(critical|error|warning|info)\s*\]", re.IGNORECASE)
@@ -153,11 +153,11 @@ def _state_change_facts(change: AlarmStateChange, arn: Arn) -> _AlarmFacts:
 def state_change_alerts(document: Mapping[str, Any], options: TransformOptions) -> list[NormalizedAlert]:
     event = parse_source(CloudWatchAlarmStateChangeEvent, document, what="CloudWatch Alarm State Change event")
     alarm_arns = [arn for arn in map(Arn.parse, event.resources) if arn is not None and arn.service == "cloudwatch"]
-    arn = (
-        alarm_arns[0]
-        if alarm_arns
-        else _alarm_arn(f"arn:aws:cloudwatch:{event.region}:{event.account}:alarm:{event.detail.alarm_name}")
-    )
+    if alarm_arns:
+        arn = alarm_arns[0]
+    else:  # rebuilt from the event's own account and region when the event lists no resources
+        partition = aws_partition(event.region)
+        arn = _alarm_arn(f"arn:{partition}:cloudwatch:{event.region}:{event.account}:alarm:{event.detail.alarm_name}")
     return _alarm_alerts(_state_change_facts(event.detail, arn), options)
 
 
