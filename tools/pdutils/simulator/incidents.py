@@ -6,11 +6,10 @@ and the Webhooks v3 events always agree.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from pdutils.simulator.state import WEB_HOST, AlertStatus, Incident, Note, SimulatorState, utc_now
+from pdutils.simulator.state import WEB_HOST, AlertStatus, Incident, Note, SimulatorState, new_id, utc_now
 from pdutils.simulator.webhooks import WebhookDispatcher, envelope
 
 DEFAULT_ESCALATION_POLICY_ID = "PSIMEP1"
@@ -21,11 +20,6 @@ STATUS_EVENT_TYPES: dict[str, str] = {
     "acknowledged": "incident.acknowledged",
     "resolved": "incident.resolved",
 }
-
-
-def new_id(prefix: str = "Q") -> str:
-    """A PagerDuty-looking object id (uppercase, 14 characters)."""
-    return prefix + uuid.uuid4().hex[:13].upper()
 
 
 def _reference(kind: str, identifier: str, summary: str, api_url: str, collection: str) -> dict[str, Any]:
@@ -97,7 +91,7 @@ class IncidentLifecycle:
 
     def add_note(self, incident: Incident, content: str, user_email: str) -> Note:
         with self.state.lock:
-            note = Note(id=new_id("P"), content=content, user_email=user_email)
+            note = Note(id=new_id("P", 7), content=content, user_email=user_email)
             incident.notes.append(note)
             data = {
                 "id": note.id,

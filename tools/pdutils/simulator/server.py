@@ -22,9 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 from pdutils.simulator.app import CONTROL_PREFIX, Simulator
 from pdutils.simulator.config import SimulatorConfig
 from pdutils.simulator.faults import FaultInjector
-from pdutils.simulator.incidents import new_id
 from pdutils.simulator.replies import Reply, error_reply
-from pdutils.simulator.state import Service, SimulatorState, WebhookSubscription
+from pdutils.simulator.state import Service, SimulatorState, WebhookSubscription, new_id
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +165,7 @@ class SimulatorHandle:
 
     def add_service(self, name: str) -> Service:
         """Add a service to the account (incidents can be created on it; it appears in the audit trail)."""
-        return self.state.add_service(Service(new_id("P")[:7], name))
+        return self.state.add_service(Service(new_id("P", 7), name))
 
     def add_webhook_subscription(
         self, url: str, secret: str, event_types: Sequence[str] | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -25,6 +26,11 @@ DROPS_BEFORE_DISABLING = 3
 def utc_now() -> str:
     """An ISO 8601 UTC timestamp with milliseconds, as PagerDuty writes them."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id(prefix: str = "Q", length: int = 14) -> str:
+    """A PagerDuty-looking object id: uppercase, ``length`` characters (incidents 14, most objects 7)."""
+    return prefix + uuid.uuid4().hex[: length - len(prefix)].upper()
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from pdutils.simulator.state import SimulatorState, WebhookDelivery, WebhookSubscription, utc_now
+from pdutils.simulator.state import SimulatorState, WebhookDelivery, WebhookSubscription, new_id, utc_now
 
 USER_AGENT = "PagerDuty-Webhook/V3.0"
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 429})
@@ -90,7 +90,7 @@ class WebhookDispatcher:
 
     def subscribe(self, url: str, secret: str, event_types: Sequence[str] | None = None) -> WebhookSubscription:
         subscription = WebhookSubscription(
-            id="P" + uuid.uuid4().hex[:6].upper(),
+            id=new_id("P", 7),
             url=url,
             secret=secret,
             event_types=frozenset(event_types) if event_types is not None else None,
