@@ -319,3 +319,10 @@ def test_async_reads_use_the_cache() -> None:
 
     asyncio.run(scenario())
     assert len(server.requests) == 1
+
+
+def test_without_token_or_secret_the_missing_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATE_TABLE_NAME", "state")
+    monkeypatch.delenv("PAGERDUTY_API_TOKEN_SECRET_ID", raising=False)
+    with pytest.raises(ConfigurationError, match="PAGERDUTY_API_TOKEN_SECRET_ID"):
+        PagerDutyAPIClientSync()

@@ -46,8 +46,14 @@ REST_ACCEPT = "application/vnd.pagerduty+json;version=2"
 class RestClientSettings(CommonSettings):
     """What a REST client needs from the environment: the token's secret and the ``From`` user."""
 
-    api_token_secret_id: str = Field(alias="PAGERDUTY_API_TOKEN_SECRET_ID", min_length=1)
+    api_token_secret_id: str | None = Field(default=None, alias="PAGERDUTY_API_TOKEN_SECRET_ID", min_length=1)
     from_email: str | None = Field(default=None, alias="PAGERDUTY_FROM_EMAIL")
+
+    def api_token(self) -> str:
+        """The REST API token, from the secret named by PAGERDUTY_API_TOKEN_SECRET_ID (cached per container)."""
+        if not self.api_token_secret_id:
+            raise ConfigurationError("PAGERDUTY_API_TOKEN_SECRET_ID: required when no token is given to the client")
+        return secrets.get_secret(self.api_token_secret_id, max_age=self.secrets_cache_seconds)
 
 
 class _RestClientBase:
@@ -65,7 +71,7 @@ class _RestClientBase:
     ) -> None:
         if token is None or base_url is None:
             settings = settings or load_settings(RestClientSettings)
-            token = token or secrets.get_secret(settings.api_token_secret_id, max_age=settings.secrets_cache_seconds)
+            token = token or settings.api_token()
             base_url = base_url or settings.api_base_url
             from_email = from_email or settings.from_email
             timeouts = timeouts or Timeouts(connect=settings.http_connect_timeout, read=settings.http_read_timeout)

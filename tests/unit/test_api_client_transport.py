@@ -1,0 +1,41 @@
+"""Pooled clients reused across warm invocations, and per-attempt timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from pagerduty_utils.api_client import Timeouts, run_async
+from pagerduty_utils.api_client.transport import shared_async_client, shared_client
+
+
+def test_sync_client_is_shared_per_timeout_configuration() -> None:
+    timeouts = Timeouts(connect=1.25, read=4.5)
+    client = shared_client(timeouts)
+    assert shared_client(Timeouts(connect=1.25, read=4.5)) is client
+    assert shared_client(Timeouts(connect=1.25, read=5.5)) is not client
+    assert (client.timeout.connect, client.timeout.read) == (1.25, 4.5)
+    client.close()
+    assert shared_client(timeouts) is not client
+
+
+async def current_client() -> httpx.AsyncClient:
+    return shared_async_client(Timeouts(connect=2.5, read=6.0))
+
+
+def test_run_async_keeps_one_loop_so_async_connections_survive_invocations() -> None:
+    first = run_async(current_client())
+    assert run_async(current_client()) is first
+    assert run_async(asyncio.sleep(0, result=1)) == 1
+
+
+def test_async_clients_belong_to_their_event_loop() -> None:
+    assert asyncio.run(current_client()) is not asyncio.run(current_client())
+
+
+def test_attempt_timeouts_are_clipped_to_the_time_left() -> None:
+    timeouts = Timeouts(connect=3.0, read=10.0)
+    assert timeouts.for_attempt(None) == {"connect": 3.0, "read": 10.0, "write": 10.0, "pool": 3.0}
+    assert timeouts.for_attempt(2.0) == {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}
+    assert timeouts.for_attempt(5.0) == {"connect": 3.0, "read": 5.0, "write": 5.0, "pool": 3.0}
