@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from pagerduty_utils.formatters import (
     DETAIL_ITEMS_LIMIT,
     DETAILS_SIZE_LIMIT,
-    ELLIPSIS,
     clean_details,
     clean_text,
     cloudwatch_alarm_url,
@@ -25,6 +24,7 @@ from pagerduty_utils.formatters import (
     truncate,
     truncate_escaped,
 )
+from pagerduty_utils.validators import ELLIPSIS
 
 
 @pytest.mark.parametrize(
