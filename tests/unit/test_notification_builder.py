@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pagerduty_utils.data_transformer import NormalizedAlert, normalize
 from pagerduty_utils.notification_builder import (
@@ -221,3 +223,23 @@ def test_an_incident_status_is_escaped_in_slack(incident: IncidentNotice) -> Non
     heading = render_slack(notification_for_incident(odd))["blocks"][0]["text"]["text"]
     assert "<!HERE>" not in heading
     assert "&lt;!HERE&gt;" in heading
+
+
+@given(title=st.text(max_size=300), service=st.text(max_size=50), status=st.text(min_size=1, max_size=20))
+def test_no_user_text_reaches_a_channel_unescaped(title: str, service: str, status: str) -> None:
+    notice = IncidentNotice(
+        title=title,
+        status=status,
+        urgency="high",
+        service=service,
+        url="https://example.pagerduty.com/incidents/Q1",
+        occurred_at=datetime(2026, 11, 27, tzinfo=UTC),
+    )
+    notification = notification_for_incident(notice)
+    for text in slack_texts(render_slack(notification)):
+        assert "<" not in text
+        assert ">" not in text
+    html_body = render_email(notification).html
+    own_tags = re.findall(r"</?(?:h2|table|tr|th|td|p|a|small)\b", html_body)
+    assert html_body.count("<") == html_body.count(">") == len(own_tags), "every angle bracket is one of ours"
+    assert "\n" not in render_email(notification).subject
