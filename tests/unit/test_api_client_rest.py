@@ -326,3 +326,10 @@ def test_without_token_or_secret_the_missing_variable_is_named(monkeypatch: pyte
     monkeypatch.delenv("PAGERDUTY_API_TOKEN_SECRET_ID", raising=False)
     with pytest.raises(ConfigurationError, match="PAGERDUTY_API_TOKEN_SECRET_ID"):
         PagerDutyAPIClientSync()
+
+
+def test_a_ready_body_object_is_sent_as_given(make_client: Callable[..., PagerDutyAPIClientSync]) -> None:
+    server = Server(answer(201, incident={"id": "Q1"}))
+    body = {"type": "incident_body", "details": "smoke"}
+    make_client(server).create_incident({"title": "t", "service_id": "S1", "body": body})
+    assert server.body()["incident"]["body"] == body

@@ -49,14 +49,16 @@ def create_incident(incident: Mapping[str, Any]) -> RestRequest:
 
     ``{"title", "service_id", "urgency", "body"|"details", "incident_key", "escalation_policy_id",
     "priority_id", "assignee_ids"}`` become PagerDuty's nested references; other keys pass through. With an
-    ``incident_key`` PagerDuty deduplicates, so the request is safe to retry after a lost response.
+    ``incident_key`` a retry after a lost response cannot open a second incident (PagerDuty refuses an open
+    duplicate with a 400), so only then is the request retried after a failure that may have reached it.
     """
     fields = dict(incident)
     shaped: dict[str, Any] = {"type": "incident"}
     for flat_name, (name, reference_type) in _REFERENCE_FIELDS.items():
         if flat_name in fields:
             shaped[name] = {"id": fields.pop(flat_name), "type": reference_type}
-    details = fields.pop("details", None) or fields.pop("body", None)
+    body = fields.pop("body", None)
+    details = fields.pop("details", body)
     if isinstance(details, str):
         shaped["body"] = {"type": "incident_body", "details": details}
     elif details is not None:

@@ -92,6 +92,10 @@ def run_async(coroutine: Coroutine[Any, Any, ResultT]) -> ResultT:
     return _container_loop.run_until_complete(coroutine)
 
 
+# Failures that happen before the request leaves: safe to retry even for writes PagerDuty does not deduplicate.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 @dataclass(frozen=True)
 class CallContext:
     """What one logical call needs besides the request: policy, deadline, how to name and classify it."""
@@ -140,7 +144,7 @@ class _Attempts:
         self.last_status = None
         kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "network error"
         error = PagerDutyUnavailableError(f"{self.call.operation} {kind}: {type(exc).__name__}")
-        if not self.call.idempotent and not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        if not self.call.idempotent and not isinstance(exc, _NOT_SENT):
             self.finish()
             raise error from exc
         return error
