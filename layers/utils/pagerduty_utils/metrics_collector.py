@@ -2,8 +2,9 @@
 
 Metrics without extra dimensions join the invocation's document (the shared ``metrics`` object, flushed by the
 handler's ``@metrics.log_metrics``). Metrics with their own dimensions cannot share that document, whose
-dimensions apply to every metric in it, so they are written at once as a separate document through
-Powertools ``EphemeralMetrics``, carrying the service and default dimensions of the shared object.
+dimensions apply to every metric in it, so they are written at once as a separate document, serialised by
+Powertools (an ``EphemeralMetrics`` kept per dimension set), carrying the shared object's service and default
+dimensions. Writing at once needs no flush from the handler, so nothing is lost when a container is reclaimed.
 
 EMF limits are respected: Powertools flushes a document when it reaches 100 metrics, and a document never gets
 more than 29 dimensions (the last ones given are dropped, with a warning). A metric that cannot be recorded is
