@@ -156,10 +156,16 @@ def test_status_change_is_announced_once_per_change(health_stack: HealthStack) -
         False,
         True,
     )
-    assert [message["Subject"] for message in broken_messages] == ["PagerDuty integration is UNHEALTHY (was healthy)"]
-    assert "dead_letter_queue: unhealthy: queue pd-alerts-dlq: 3 message(s)" in broken_messages[0]["Message"]
+    assert [message["Subject"] for message in broken_messages] == [
+        "[UNHEALTHY] PagerDuty integration is unhealthy (was healthy)"
+    ]
+    assert (
+        broken_messages[0]["Message"]
+        .splitlines()[2]
+        .startswith("dead_letter_queue: unhealthy: queue pd-alerts-dlq: 3 message(s)")
+    )
     assert [message["Subject"] for message in recovered_messages] == [
-        "PagerDuty integration is HEALTHY (was unhealthy)"
+        "[HEALTHY] PagerDuty integration is healthy (was unhealthy)"
     ]
     assert still_broken.report.previous_status is HealthStatus.UNHEALTHY
     assert health_stack.stored_report().previous_status is HealthStatus.UNHEALTHY

@@ -17,9 +17,10 @@ from pagerduty_utils.api_client.errors import (
 from pagerduty_utils.exceptions import ConfigurationError
 from pagerduty_utils.health_monitor.checks.pagerduty import AbilitiesProbe, PagerDutyRestCheck
 from pagerduty_utils.health_monitor.checks.secrets_access import SecretsCheck
-from pagerduty_utils.health_monitor.operations import status_change_subject, status_change_text
+from pagerduty_utils.health_monitor.operations import status_change_notification
 from pagerduty_utils.health_monitor.report import CheckOutcome, CheckResult, HealthReport, HealthStatus
 from pagerduty_utils.health_monitor.runner import HealthCheck, run_checks
+from pagerduty_utils.notification_builder import render_email
 
 CHECKED_AT = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
 
@@ -153,19 +154,31 @@ def test_report_json_round_trips_with_the_documented_fields() -> None:
     assert HealthReport.model_validate_json(report.model_dump_json()) == report
 
 
-def test_status_change_text_puts_problems_first() -> None:
+def test_status_change_email_lists_the_worst_checks_first() -> None:
     report = HealthReport.from_results(
         [
             CheckResult(name="state_table", status=HealthStatus.HEALTHY, latency_ms=8.0, reason="works"),
+            CheckResult(name="kms_key", status=HealthStatus.DEGRADED, latency_ms=7.0, reason="throttled"),
             CheckResult(name="dead_letter_queue", status=HealthStatus.UNHEALTHY, latency_ms=9.0, reason="3 messages"),
         ],
         CHECKED_AT,
     ).model_copy(update={"previous_status": HealthStatus.HEALTHY})
-    text = status_change_text(report)
-    assert status_change_subject(report) == "PagerDuty integration is UNHEALTHY (was healthy)"
-    assert text.index("Needs attention:") < text.index("All checks:")
-    assert "  - dead_letter_queue: unhealthy: 3 messages" in text
-    assert "state_table" in text.split("All checks:")[1]
+    email = render_email(status_change_notification(report))
+    assert email.subject == "[UNHEALTHY] PagerDuty integration is unhealthy (was healthy)"
+    assert email.text.splitlines()[2:5] == [
+        "dead_letter_queue: unhealthy: 3 messages (9 ms)",
+        "kms_key: degraded: throttled (7 ms)",
+        "state_table: healthy: works (8 ms)",
+    ]
+
+
+def test_a_reason_cannot_break_the_message_layout() -> None:
+    report = HealthReport.from_results(
+        [CheckResult(name="secrets", status=HealthStatus.UNHEALTHY, latency_ms=1.0, reason="line one\nline two")],
+        CHECKED_AT,
+    )
+    (fact,) = status_change_notification(report).facts
+    assert fact == ("secrets", "unhealthy: line one line two (1 ms)")
 
 
 @pytest.mark.parametrize(

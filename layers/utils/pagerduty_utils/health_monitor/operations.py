@@ -1,4 +1,8 @@
-"""The operations channel: an SNS topic (e-mail, chat, on-call tooling) that does not go through PagerDuty."""
+"""The operations channel: an SNS topic (e-mail, chat, on-call tooling) that does not go through PagerDuty.
+
+The message is the report rendered by ``notification_builder`` as e-mail text: the overall status as the
+title, then one line per check, problems first.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pagerduty_utils.exceptions import DependencyError
+from pagerduty_utils.formatters import clean_text
 from pagerduty_utils.health_monitor.report import HealthReport
+from pagerduty_utils.notification_builder import TEXT_LIMIT, Notification, render_email
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -28,11 +34,12 @@ class SnsOperationsChannel(OperationsChannel):
         self._sns = sns
 
     def announce(self, report: HealthReport) -> None:
+        email = render_email(status_change_notification(report))
         try:
             self._sns.publish(
                 TopicArn=self._topic_arn,
-                Subject=status_change_subject(report),
-                Message=status_change_text(report),
+                Subject=email.subject[:SNS_SUBJECT_LIMIT],
+                Message=email.text,
                 MessageAttributes={"status": {"DataType": "String", "StringValue": report.status.value}},
             )
         except ClientError as exc:
@@ -42,24 +49,24 @@ class SnsOperationsChannel(OperationsChannel):
             raise DependencyError(f"operations topic publish failed: {type(exc).__name__}") from None
 
 
-def status_change_subject(report: HealthReport) -> str:
-    was = f" (was {report.previous_status.value})" if report.previous_status else ""
-    return f"PagerDuty integration is {report.status.value.upper()}{was}"[:SNS_SUBJECT_LIMIT]
-
-
-def status_change_text(report: HealthReport) -> str:
-    """Plain text for e-mail and chat: what changed, what is wrong, then every check."""
-    checked_at = report.checked_at.isoformat(timespec="seconds")
-    lines = [status_change_subject(report) + f" as of {checked_at}.", ""]
-    if report.problems:
-        lines.append("Needs attention:")
-        lines.extend(f"  - {check.name}: {check.status.value}: {check.reason}" for check in report.problems)
-    else:
-        lines.append("Every check passes.")
-    lines += ["", "All checks:"]
-    width = max((len(check.name) for check in report.checks), default=0)
-    lines.extend(
-        f"  {check.name:<{width}}  {check.status.value:<9}  {check.latency_ms:>8.1f} ms  {check.reason}"
-        for check in report.checks
+def status_change_notification(report: HealthReport) -> Notification:
+    """The report as a channel-neutral notification: one fact per check, the worst first."""
+    was = report.previous_status.value if report.previous_status else "not checked before"
+    worst_first = sorted(report.checks, key=lambda check: -check.status.level)
+    return Notification(
+        title=f"PagerDuty integration is {report.status.value} (was {was})",
+        status=report.status.value,
+        level=None,
+        facts=tuple(
+            (
+                check.name,
+                clean_text(
+                    f"{check.status.value}: {check.reason} ({check.latency_ms:.0f} ms)", TEXT_LIMIT, single_line=True
+                ),
+            )
+            for check in worst_first
+        ),
+        url=None,
+        links=(),
+        occurred_at=report.checked_at,
     )
-    return "\n".join(lines) + "\n"
