@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from pdutils.simulator import DEFAULT_SERVICE_ID, DEV_TOKEN, SimulatorHandle
+from pdutils.simulator import DEFAULT_SERVICE_ID, DEV_TOKEN, SimulatorConfig, SimulatorHandle, running_simulator
 
 pytestmark = pytest.mark.integration
 
@@ -255,3 +256,14 @@ def test_current_user_and_unknown_paths(api: httpx.Client) -> None:
     assert user["email"]
     assert api.get("/escalation_policies").status_code == 404
     assert api.delete("/incidents").status_code == 405
+
+
+def test_malformed_incident_is_refused_even_without_validation(tmp_path: Path) -> None:
+    config = SimulatorConfig(spec_dir=tmp_path)
+    with running_simulator(config=config) as handle, httpx.Client(headers=WRITE_HEADERS, timeout=5) as client:
+        malformed = {"incident": {"type": "incident", "title": "t", "service": "PSIMSV1"}}
+
+        response = client.post(f"{handle.base_url}/incidents", json=malformed)
+
+        assert response.status_code == 400
+        assert response.json()["error"]["errors"] == ["incident.service must be a service reference with an id"]

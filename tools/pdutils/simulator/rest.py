@@ -167,7 +167,10 @@ class RestAPI:
         document = request.body.get("incident") if isinstance(request.body, dict) else None
         if not isinstance(document, dict):
             raise APIError(400, ["incident is required"])
-        service_id = (document.get("service") or {}).get("id")
+        service = document.get("service")
+        service_id = service.get("id") if isinstance(service, dict) else None
+        if not isinstance(service_id, str):
+            raise APIError(400, ["incident.service must be a service reference with an id"])
         with self.state.lock:
             if service_id not in self.state.services:
                 raise APIError(400, [f"Service {service_id} not found"])
