@@ -243,7 +243,7 @@ class TestQueues:
         outcome = self.dlq_check(queue_url).run(NO_DEADLINE)
         assert outcome.status is HealthStatus.UNHEALTHY
         assert "3 message(s)" in outcome.reason
-        assert "more than 0 message(s)" in outcome.reason
+        assert outcome.reason.endswith("; depth over the threshold of 0")
 
     def test_old_messages_degrade_the_alert_queue(self, aws: MotoEndpoint) -> None:
         queue_url = boto3.client("sqs").create_queue(QueueName="pd-utils-alerts")["QueueUrl"]
@@ -269,7 +269,7 @@ class TestQueues:
         outcome = check.run(NO_DEADLINE)
         assert outcome.status is HealthStatus.DEGRADED
         assert "oldest 900s" in outcome.reason
-        assert "oldest message over 300s" in outcome.reason
+        assert "oldest message over the threshold of 300s" in outcome.reason
 
     def test_missing_queue_is_unhealthy(self, queue_url: str) -> None:
         outcome = self.dlq_check(queue_url + "-gone").run(NO_DEADLINE)

@@ -73,9 +73,9 @@ class QueueCheck(HealthCheck):
         limits = self._thresholds
         breaches = []
         if depth > limits.max_depth:
-            breaches.append(f"more than {limits.max_depth} message(s)")
+            breaches.append(f"depth over the threshold of {limits.max_depth}")
         if limits.max_age_seconds is not None and oldest_age is not None and oldest_age > limits.max_age_seconds:
-            breaches.append(f"oldest message over {limits.max_age_seconds}s")
+            breaches.append(f"oldest message over the threshold of {limits.max_age_seconds}s")
         return breaches
 
     def _oldest_message_age(self) -> float | None:
