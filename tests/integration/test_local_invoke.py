@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -11,8 +12,9 @@ from typing import Any
 import pytest
 
 from pdutils.local.provision import provision_stack
+from pdutils.local.runner import FunctionRunner
 from pdutils.local.target import AwsTarget
-from pdutils.local.template import SamTemplate
+from pdutils.local.template import FunctionSpec, SamTemplate
 from pdutils.moto_server import MotoEndpoint
 
 FIXTURE_TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "local_stack" / "template.yaml"
@@ -110,3 +112,40 @@ def test_unknown_function_is_a_usage_error(tmp_path: Path) -> None:
 
     assert completed.returncode == 2
     assert "NoSuchFunction is not an AWS::Serverless::Function" in completed.stderr
+
+
+@pytest.fixture
+def echo_function() -> FunctionSpec:
+    return SamTemplate.load(FIXTURE_TEMPLATE).function("EchoFunction")
+
+
+def test_a_worker_stays_warm_between_invocations(echo_function: FunctionSpec) -> None:
+    counting = dataclasses.replace(echo_function, handler="app.count_invocations")
+
+    with FunctionRunner(counting, {"GREETING": "hi"}) as runner:
+        results = [runner.invoke({}).result for _ in range(3)]
+
+    assert results == [1, 2, 3]
+
+
+def test_a_crashed_worker_is_reported_then_replaced(echo_function: FunctionSpec) -> None:
+    crashing = dataclasses.replace(echo_function, handler="app.exit_abruptly")
+
+    with FunctionRunner(crashing, {"GREETING": "hi"}) as runner:
+        first, second = runner.invoke({}), runner.invoke({})
+
+    for invocation in (first, second):
+        assert invocation.error is not None
+        assert invocation.error["errorType"] == "Runtime.ExitError"
+        assert "code 3" in invocation.error["errorMessage"]
+
+
+def test_real_aws_means_the_users_own_aws_configuration(aws: MotoEndpoint, tmp_path: Path) -> None:
+    """With --aws real, the stack is read with the user's configuration: here, AWS_ENDPOINT_URL set by the user."""
+    stack = provision_stack(AwsTarget.embedded(aws.url), SamTemplate.load(FIXTURE_TEMPLATE), stack_name="deployed")
+
+    completed = pdutils_invoke(
+        "EchoFunction", "--aws", "real", "--stack-name", "deployed", event=API_EVENT, tmp_path=tmp_path
+    )
+
+    assert response_body(completed)["environment"]["STATE_TABLE_NAME"] == stack.resources["StateTable"].ref

@@ -11,7 +11,11 @@ import boto3
 
 from pdutils.moto_server import LOCAL_CREDENTIALS
 
+# The user's own AWS configuration, passed to functions run against real AWS (an AWS_ENDPOINT_URL set by the
+# user, for another AWS-compatible service, is theirs to keep).
 _USER_AWS_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_CA_BUNDLE",
     "AWS_PROFILE",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
