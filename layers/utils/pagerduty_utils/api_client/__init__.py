@@ -1,6 +1,18 @@
 """PagerDuty clients for Lambda: Events API v2 and REST API v2, sync and async, with a deadline-aware retry.
 
-Everything a caller needs is importable from here; see ``events``, ``rest`` and ``retry`` for the details.
+In a handler, build the client once per container and give every call the invocation's deadline, so a slow or
+throttling PagerDuty yields a retryable error (with ``retry_after``) while there is still time to hand the work
+back to its queue::
+
+    events = EventsClient.from_settings(settings)                      # first invocation, then cached
+    deadline = deadline_from_context(context, safety_margin=2.0)
+    try:
+        result = events.send(event, deadline=deadline)
+    except PagerDutyAPIError as error:
+        ...  # error.retryable / error.retry_after decide between "retry later" and "dead-letter"
+
+Async handlers send concurrently with ``AsyncEventsClient`` and run through ``run_async`` (one event loop per
+container, so pooled connections survive warm invocations). See ``events``, ``rest`` and ``retry``.
 """
 
 from pagerduty_utils.api_client.errors import (
