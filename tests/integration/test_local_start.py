@@ -1,4 +1,4 @@
-"""``pdutils start`` as a user runs it: the stack comes up, serves, is found by ``pdutils invoke``, stops on Ctrl-C."""
+"""``pdutils start`` and ``start-api`` as a user runs them: they come up, serve, and stop on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,9 +23,10 @@ READY_LINE = "Ctrl-C stops"
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def started() -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
-    command = [sys.executable, "-m", "pdutils.cli", "start", "--port", "0", "--template", str(FIXTURE_TEMPLATE)]
+@contextmanager
+def running_command(*arguments: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """Run ``pdutils <arguments>`` until it prints that it is ready; yields the process and what it printed."""
+    command = [sys.executable, "-m", "pdutils.cli", *arguments, "--template", str(FIXTURE_TEMPLATE)]
     process = subprocess.Popen(  # noqa: S603  # our own CLI
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
@@ -48,6 +50,17 @@ def started() -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
             process.wait()
 
 
+@pytest.fixture
+def started() -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    with running_command("start", "--port", "0") as running:
+        yield running
+
+
+def interrupt_and_wait(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGINT)
+    return process.wait(timeout=30)
+
+
 def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Popen[str], list[str]]) -> None:
     process, summary = started
     record = json.loads(record_path(FIXTURE_TEMPLATE.parent).read_text())
@@ -68,6 +81,16 @@ def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Pope
     environment = json.loads(json.loads(invoked.stdout)["body"])["environment"]
     assert environment["QUEUE_ARN"].startswith("arn:aws:sqs:us-east-1:123456789012:pdutils-local-WorkQueue-")
 
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 0
+    assert interrupt_and_wait(process) == 0
     assert not record_path(FIXTURE_TEMPLATE.parent).exists()
+
+
+def test_start_api_serves_the_routes_until_interrupted() -> None:
+    with running_command("start-api", "--port", "0") as (process, routes):
+        echo_url = next(line.split()[1] for line in routes if line.startswith("POST") and "/echo" in line)
+
+        response = httpx.post(echo_url, content=b"ping", timeout=30)
+
+        assert response.status_code == 201
+        assert response.json()["body"] == "ping"
+        assert interrupt_and_wait(process) == 0
