@@ -273,6 +273,15 @@ def test_reads_of_services_and_abilities_are_cached(make_client: Callable[..., P
     assert [request.url.path for request in server.requests].count("/incidents/Q1") == 3
 
 
+def test_service_lists_are_cached_page_by_page(make_client: Callable[..., PagerDutyAPIClientSync]) -> None:
+    server = Server(offset_collection(5, "services"))
+    client = make_client(server, cache=CacheManager())
+    first = list(client.list_services({"query": "db"}, page_size=2))
+    assert list(client.list_services({"query": "db"}, page_size=2)) == first
+    assert list(client.list_services({"query": "web"}, page_size=2)) == first
+    assert len(server.requests) == 6
+
+
 def test_settings_from_the_environment_pick_host_and_from(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
         "STATE_TABLE_NAME": "state",

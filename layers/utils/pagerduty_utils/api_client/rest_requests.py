@@ -118,7 +118,16 @@ def get_current_user() -> RestRequest:
 class Pager(ABC):
     """Walks a collection page by page: ``first()`` then ``advance(body)`` until it returns no next page."""
 
-    def __init__(self, operation: str, path: str, collection: str, params: Params | None, page_size: int) -> None:
+    def __init__(
+        self,
+        operation: str,
+        path: str,
+        collection: str,
+        params: Params | None,
+        page_size: int,
+        *,
+        cacheable: bool = False,
+    ) -> None:
         if not 1 <= page_size <= 100:
             raise ValueError("page_size must be between 1 and 100")
         self.operation = operation
@@ -126,6 +135,7 @@ class Pager(ABC):
         self.collection = collection
         self.params = dict(params or {})
         self.page_size = page_size
+        self.cacheable = cacheable
 
     @abstractmethod
     def first(self) -> RestRequest: ...
@@ -134,7 +144,8 @@ class Pager(ABC):
     def advance(self, body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], RestRequest | None]: ...
 
     def _page(self, **position: Any) -> RestRequest:
-        return RestRequest(self.operation, "GET", self.path, params={**self.params, **position})
+        params = {**self.params, **position}
+        return RestRequest(self.operation, "GET", self.path, params=params, cacheable=self.cacheable)
 
     def _items(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
         items = body.get(self.collection)
@@ -180,7 +191,7 @@ def incidents_pager(params: Params | None, page_size: int) -> Pager:
 
 
 def services_pager(params: Params | None, page_size: int) -> Pager:
-    return OffsetPager("list_services", "/services", "services", params, page_size)
+    return OffsetPager("list_services", "/services", "services", params, page_size, cacheable=True)
 
 
 def audit_records_pager(params: Params | None, page_size: int) -> Pager:
