@@ -52,25 +52,29 @@ def fit_alert(event: AlertEvent) -> FittedEvent:
     """The body for ``/v2/enqueue``, within PagerDuty's limits, or ``InvalidEventError``.
 
     A trigger without a dedup_key gets a generated one, so that a retry after a lost response cannot open a
-    second alert; PagerDuty echoes it back and the caller needs it to resolve the alert later.
+    second alert; PagerDuty echoes it back and the caller needs it to resolve the alert later. Acknowledge and
+    resolve carry only what PagerDuty reads for them: routing key, action and dedup key.
     """
-    body = event.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if event.event_action is EventAction.TRIGGER:
-        if event.payload is None:
-            raise InvalidEventError("a trigger event needs a payload")
-        payload = body["payload"]
-        if payload.get("severity") not in _SEVERITIES:
-            raise InvalidEventError(f"severity must be one of {sorted(_SEVERITIES)}")
-        payload["summary"] = fit_summary(payload["summary"])
-        body["dedup_key"] = fit_dedup_key(event.dedup_key or uuid.uuid4().hex)
-    else:
+    if event.event_action is not EventAction.TRIGGER:
         if not event.dedup_key:
             raise InvalidEventError(f"{event.event_action.value} needs the dedup_key of the alert it closes")
-        body = {"routing_key": event.routing_key, "event_action": event.event_action.value}
-        body["dedup_key"] = fit_dedup_key(event.dedup_key)
+        closing: dict[str, Any] = {
+            "routing_key": event.routing_key,
+            "event_action": event.event_action.value,
+            "dedup_key": fit_dedup_key(event.dedup_key),
+        }
+        return FittedEvent(closing, _encoded(closing))
+    if event.payload is None:
+        raise InvalidEventError("a trigger event needs a payload")
+    body = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+    payload = body["payload"]
+    if payload.get("severity") not in _SEVERITIES:
+        raise InvalidEventError(f"severity must be one of {sorted(_SEVERITIES)}")
+    payload["summary"] = fit_summary(payload["summary"])
+    body["dedup_key"] = fit_dedup_key(event.dedup_key or uuid.uuid4().hex)
     _keep_https_images(body)
     _drop_empty_lists(body)
-    return _fit_size(body, body.get("payload"))
+    return _fit_size(body, payload)
 
 
 def fit_change(event: ChangeEvent) -> FittedEvent:
