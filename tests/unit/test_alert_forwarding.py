@@ -67,7 +67,7 @@ def message(message_id: str, *events: AlertEvent, **plan: Any) -> InboundMessage
         body=json.dumps(content),
         sent_at=T0,
         receipt_handle=f"receipt-{message_id}",
-        queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/alerts",
+        queue_arn="arn:aws:sqs:us-east-1:123456789012:alerts",
     )
 
 
@@ -157,8 +157,8 @@ class Harness:
                 limiter=RateLimiter(self.table.name, limit_per_minute=self.rate_limit, client=self.table.client),
                 circuit=self.circuit,
                 metrics=self.metrics,
-                dead_letters=DeadLetterQueue(self.dlq_url, client=sqs) if self.with_dlq else None,
-                backoff=QueueBackoff(client=sqs),
+                dead_letters=DeadLetterQueue(self.dlq_url, client=lambda: sqs) if self.with_dlq else None,
+                backoff=QueueBackoff(client=lambda: sqs),
                 audit=self.audit,
             )
         )
@@ -358,7 +358,7 @@ def test_retried_messages_are_hidden_for_their_backoff(harness: Harness) -> None
         body=inbound.body,
         sent_at=T0,
         receipt_handle=received["ReceiptHandle"],
-        queue_url=queue_url,
+        queue_arn="arn:aws:sqs:us-east-1:123456789012:alerts",
     )
     harness.run(inbound)
     assert sqs.receive_message(QueueUrl=queue_url).get("Messages", []) == []

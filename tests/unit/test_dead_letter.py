@@ -62,7 +62,7 @@ def letter(index: int, reason: str = "unroutable") -> DeadLetter:
 
 
 def test_park_keeps_body_and_attributes_and_adds_the_reason(queues: Queues) -> None:
-    dlq = DeadLetterQueue(queues.dead_letters, client=queues.client)
+    dlq = DeadLetterQueue(queues.dead_letters, client=lambda: queues.client)
     assert dlq.park([letter(1)]) == []
     [parked] = queues.drain(queues.dead_letters)
     attributes = parked["MessageAttributes"]
@@ -74,12 +74,12 @@ def test_park_keeps_body_and_attributes_and_adds_the_reason(queues: Queues) -> N
 
 
 def test_park_reports_what_sqs_refused(queues: Queues) -> None:
-    dlq = DeadLetterQueue(queues.dead_letters + "-missing", client=queues.client)
+    dlq = DeadLetterQueue(queues.dead_letters + "-missing", client=lambda: queues.client)
     assert dlq.park([letter(1), letter(2)]) == ["m1", "m2"]
 
 
 def test_redrive_moves_everything_back_without_the_reasons(queues: Queues) -> None:
-    DeadLetterQueue(queues.dead_letters, client=queues.client).park([letter(index) for index in range(13)])
+    DeadLetterQueue(queues.dead_letters, client=lambda: queues.client).park([letter(index) for index in range(13)])
     report = redrive(queues.dead_letters, queues.alerts, client=queues.client)
     assert (report.moved, report.failed, dict(report.seen)) == (13, 0, {"unroutable": 13})
     moved = queues.drain(queues.alerts)
@@ -90,13 +90,13 @@ def test_redrive_moves_everything_back_without_the_reasons(queues: Queues) -> No
 
 
 def test_redrive_stops_at_max(queues: Queues) -> None:
-    DeadLetterQueue(queues.dead_letters, client=queues.client).park([letter(index) for index in range(5)])
+    DeadLetterQueue(queues.dead_letters, client=lambda: queues.client).park([letter(index) for index in range(5)])
     assert redrive(queues.dead_letters, queues.alerts, client=queues.client, max_messages=3).moved == 3
     assert len(queues.drain(queues.alerts)) == 3
 
 
 def test_dry_run_counts_by_reason_and_moves_nothing(queues: Queues) -> None:
-    dlq = DeadLetterQueue(queues.dead_letters, client=queues.client)
+    dlq = DeadLetterQueue(queues.dead_letters, client=lambda: queues.client)
     dlq.park([letter(1), letter(2), letter(3, reason="invalid_event")])
     report = redrive(queues.dead_letters, queues.alerts, client=queues.client, dry_run=True)
     assert (report.moved, dict(report.seen)) == (0, {"unroutable": 2, "invalid_event": 1})

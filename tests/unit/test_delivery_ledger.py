@@ -76,3 +76,36 @@ def test_expired_entry_counts_as_absent_even_before_ttl_deletes_it(ledger: Deliv
     clock.now += RETENTION + 1
     assert ledger.latest(["rk#alarm-1"]) == {}
     assert ledger.record("rk#alarm-1", TRIGGER) is None
+
+
+def count_calls(table: StateTable) -> list[str]:
+    calls: list[str] = []
+
+    def record(model: object, **kwargs: object) -> None:
+        calls.append(getattr(model, "name", "?"))
+
+    table.client.meta.events.register("before-call.dynamodb", record)
+    return calls
+
+
+def test_record_many_writes_a_batch_in_one_call(ledger: DeliveryLedger, in_process_state_table: StateTable) -> None:
+    calls = count_calls(in_process_state_table)
+    entries = {f"rk#alarm-{index}": TRIGGER for index in range(10)}
+    assert ledger.record_many(entries) == {}
+    assert calls == ["TransactWriteItems"]
+    assert ledger.latest(entries) == entries
+
+
+def test_record_many_writes_the_rest_when_one_key_lost(ledger: DeliveryLedger) -> None:
+    ledger.record("rk#alarm-1", RESOLVE)
+    entries = {"rk#alarm-0": TRIGGER, "rk#alarm-1": TRIGGER, "rk#alarm-2": TRIGGER}
+    assert ledger.record_many(entries) == {"rk#alarm-1": RESOLVE}
+    assert ledger.latest(entries) == {"rk#alarm-0": TRIGGER, "rk#alarm-1": RESOLVE, "rk#alarm-2": TRIGGER}
+
+
+def test_record_many_of_one_key_is_a_plain_conditional_update(
+    ledger: DeliveryLedger, in_process_state_table: StateTable
+) -> None:
+    calls = count_calls(in_process_state_table)
+    assert ledger.record_many({"rk#alarm-0": TRIGGER}) == {}
+    assert calls == ["UpdateItem"]

@@ -67,7 +67,7 @@ class InboundMessage:
     sent_at: datetime
     attributes: Mapping[str, Any] = field(default_factory=dict)
     receipt_handle: str | None = None
-    queue_url: str | None = None
+    queue_arn: str | None = None
     receive_count: int = 1
 
 
@@ -236,6 +236,7 @@ class AlertForwarder:
         admitted = await asyncio.to_thread(self._admit, sendable)
         limit = asyncio.Semaphore(self._deps.concurrency)
         await asyncio.gather(*(self._send_in_order(group, deadline, limit) for group in admitted.values()))
+        await self._record(admitted.values(), deadline)
 
     def _groups(self, deliveries: Iterable[_Delivery]) -> dict[str, list[_Delivery]]:
         """Per alert key, in event-time order; exact duplicates within the batch are skipped here."""
@@ -282,7 +283,6 @@ class AlertForwarder:
                         group[index + 1 :], Verdict.RETRY, "ordering", "an earlier event of this key is retried", None
                     )
                     break
-            await self._record(group, deadline)
 
     async def _send_one(self, delivery: _Delivery, deadline: float) -> bool:
         """Send one event; False when it must be retried (so later events of its key wait too)."""
@@ -311,20 +311,28 @@ class AlertForwarder:
         _log_event("alert forwarded", delivery)
         return True
 
-    async def _record(self, group: list[_Delivery], deadline: float) -> None:
-        """One conditional ledger write for the newest delivered event of the key."""
-        delivered = [delivery for delivery in group if delivery.verdict is Verdict.DELIVERED]
-        if not delivered:
+    async def _record(self, groups: Iterable[list[_Delivery]], deadline: float) -> None:
+        """One conditional ledger write per key for its newest delivered event, all in one transaction."""
+        newest: dict[str, _Delivery] = {}
+        for group in groups:
+            delivered = [delivery for delivery in group if delivery.verdict is Verdict.DELIVERED]
+            if delivered:
+                newest[delivered[-1].alert_key] = delivered[-1]
+        if not newest:
             return
-        newest = delivered[-1]
+        entries = {key: delivery.entry for key, delivery in newest.items()}
         try:
-            winner = await asyncio.to_thread(self._deps.ledger.record, newest.alert_key, newest.entry)
+            lost = await asyncio.to_thread(self._deps.ledger.record_many, entries)
         except RetryableError as exc:
-            # PagerDuty has the event: a redelivery would resend it, which PagerDuty folds into the same alert.
-            logger.warning("delivery not recorded", extra={"dedup_key": newest.event.dedup_key, "reason": str(exc)})
+            # PagerDuty has the events: a redelivery would resend them, which PagerDuty folds into the same alerts.
+            logger.warning("deliveries not recorded", extra={"alerts": len(entries), "reason": str(exc)})
             return
-        if winner is not None and winner != newest.entry and _reopened(newest.entry, winner):
-            await self._resend_resolve(newest, deadline)
+        reopeners = [
+            newest[key]
+            for key, winner in lost.items()
+            if winner is not None and winner != entries[key] and _reopened(entries[key], winner)
+        ]
+        await asyncio.gather(*(self._resend_resolve(delivery, deadline) for delivery in reopeners))
 
     async def _resend_resolve(self, reopener: _Delivery, deadline: float) -> None:
         """A concurrent forwarder delivered a newer resolve before our older trigger landed: resolve again."""
@@ -400,12 +408,12 @@ class AlertForwarder:
         deferrals = []
         for message_id, outcome in report.outcomes.items():
             message = tallies[message_id].message
-            if outcome.verdict is not Verdict.RETRY or not (message.queue_url and message.receipt_handle):
+            if outcome.verdict is not Verdict.RETRY or not (message.queue_arn and message.receipt_handle):
                 continue
             seconds = backoff_seconds(
                 outcome.retry_after, message.receive_count, maximum=self._deps.max_backoff_seconds
             )
-            deferrals.append(Deferral(message.queue_url, message.receipt_handle, seconds))
+            deferrals.append(Deferral(message.queue_arn, message.receipt_handle, seconds))
         if deferrals:
             self._deps.backoff.defer(deferrals)
 

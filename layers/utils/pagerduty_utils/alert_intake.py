@@ -15,7 +15,7 @@ its envelopes itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -47,13 +47,11 @@ def trigger_of(event: Mapping[str, Any]) -> Trigger:
     raise ValidationError("unsupported invocation: expected an SQS batch, an SNS event or an EventBridge event")
 
 
-def inbound_messages(
-    event: Mapping[str, Any], trigger: Trigger, *, queue_url_for: Callable[[str], str]
-) -> list[InboundMessage]:
-    """The messages of one invocation; ``queue_url_for`` turns an SQS ARN into the queue URL."""
+def inbound_messages(event: Mapping[str, Any], trigger: Trigger) -> list[InboundMessage]:
+    """The messages of one invocation."""
     try:
         if trigger is Trigger.SQS:
-            return _from_sqs(event, queue_url_for)
+            return _from_sqs(event)
         if trigger is Trigger.SNS:
             return _from_sns(event)
         return [_from_eventbridge(event)]
@@ -74,15 +72,7 @@ def response_for(trigger: Trigger, report: BatchReport) -> dict[str, Any] | None
     return None
 
 
-def queue_url_from_arn(arn: str, endpoint_url: str) -> str:
-    """``arn:aws:sqs:<region>:<account>:<name>`` -> ``<endpoint>/<account>/<name>`` (AWS and the local AWS)."""
-    parts = arn.split(":")
-    if len(parts) != 6 or parts[2] != "sqs":
-        raise ValidationError(f"not an SQS queue ARN: {arn!r}")
-    return f"{endpoint_url.rstrip('/')}/{parts[4]}/{parts[5]}"
-
-
-def _from_sqs(event: Mapping[str, Any], queue_url_for: Callable[[str], str]) -> list[InboundMessage]:
+def _from_sqs(event: Mapping[str, Any]) -> list[InboundMessage]:
     batch = SqsModel.model_validate(event)
     messages = []
     for parsed, raw in zip(batch.Records, event["Records"], strict=True):
@@ -94,7 +84,7 @@ def _from_sqs(event: Mapping[str, Any], queue_url_for: Callable[[str], str]) -> 
                 sent_at=_aware(parsed.attributes.SentTimestamp),
                 attributes=sqs_attributes(raw.get("messageAttributes") or {}),
                 receipt_handle=parsed.receiptHandle,
-                queue_url=queue_url_for(parsed.eventSourceARN),
+                queue_arn=parsed.eventSourceARN,
                 receive_count=int(parsed.attributes.ApproximateReceiveCount),
             )
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +51,10 @@ class DeadLetter:
 
 
 class DeadLetterQueue:
-    """Parks dead letters in the DLQ, ten per SendMessageBatch call."""
+    """Parks dead letters in the DLQ, ten per SendMessageBatch call; the SQS client comes from ``client`` on
+    first use (the healthy path never needs one)."""
 
-    def __init__(self, queue_url: str, *, client: SQSClient) -> None:
+    def __init__(self, queue_url: str, *, client: Callable[[], SQSClient]) -> None:
         self.queue_url = queue_url
         self._client = client
 
@@ -67,7 +68,7 @@ class DeadLetterQueue:
                 for index, letter in enumerate(chunk)
             ]
             try:
-                response = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)  # type: ignore[arg-type]
+                response = self._client().send_message_batch(QueueUrl=self.queue_url, Entries=entries)  # type: ignore[arg-type]
             except (ClientError, BotoCoreError):
                 rejected.extend(letter.message_id for letter in chunk)
                 continue

@@ -7,9 +7,13 @@ One item per alert key (``alert#<routing key fingerprint>#<dedup key>``) holds t
 - stale guard: an event older than the newest delivered is not sent, so a late trigger can never re-open what
   a newer resolve closed.
 
-Cost: one BatchGetItem (up to 100 keys) for a whole batch before sending, and one conditional UpdateItem per
-dedup key after PagerDuty accepted ("only if newer than stored"): the condition keeps the item monotonic
-under any number of concurrent forwarders.
+Cost: one BatchGetItem (up to 100 keys) for a whole batch before sending, and after PagerDuty accepted, one
+conditional update per dedup key ("only if newer than stored"), all of a batch's in one TransactWriteItems call
+(up to 100 keys). The condition keeps each item monotonic under any number of concurrent forwarders. A
+transaction costs two write units per item instead of one, and buys one API call per batch instead of one per
+key (fewer calls, less latency, less CPU in the function). If a condition fails, the whole transaction is
+cancelled: the keys whose condition held are then written one by one, and the keys that lost report the newer
+entry that beat them.
 
 Delivery is at-least-once: if the process dies between PagerDuty's 202 and the ledger write, the record comes
 back and is sent again. That resend is harmless: PagerDuty folds a trigger into the open alert with the same
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 _BATCH_GET_LIMIT = 100
+_TRANSACTION_LIMIT = 100
 _MAX_UNPROCESSED_ROUNDS = 5
 
 
@@ -82,30 +87,8 @@ class DeliveryLedger:
 
     def record(self, alert_key: str, entry: LedgerEntry) -> LedgerEntry | None:
         """Store ``entry`` if it supersedes the stored one. Returns None, or the newer entry that won instead."""
-        now = int(self._clock())
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={KEY_ATTRIBUTE: {"S": state_key(KeyPrefix.ALERT, alert_key)}},
-                UpdateExpression="SET #seq = :seq, #hash = :hash, #action = :action, #exp = :exp",
-                ConditionExpression=(
-                    "attribute_not_exists(#seq) OR #exp < :now OR #seq < :seq OR (#seq = :seq AND #hash <> :hash)"
-                ),
-                ExpressionAttributeNames={
-                    "#seq": "sequence",
-                    "#hash": "event_hash",
-                    "#action": "action",
-                    "#exp": EXPIRY_ATTRIBUTE,
-                },
-                ExpressionAttributeValues={
-                    ":seq": {"N": str(entry.sequence)},
-                    ":hash": {"S": entry.event_hash},
-                    ":action": {"S": entry.action},
-                    ":exp": {"N": str(now + self._retention)},
-                    ":now": {"N": str(now)},
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            self._client.update_item(**self._update(alert_key, entry), ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if error.get("Code") == "ConditionalCheckFailedException":
@@ -115,6 +98,76 @@ class DeliveryLedger:
         except BotoCoreError as exc:
             raise DependencyError(f"delivery ledger write failed: {type(exc).__name__}") from exc
         return None
+
+    def record_many(self, entries: Mapping[str, LedgerEntry]) -> dict[str, LedgerEntry | None]:
+        """``record`` for many keys in one transaction per 100; returns only the keys whose write lost."""
+        lost: dict[str, LedgerEntry | None] = {}
+        keys = list(entries)
+        for start in range(0, len(keys), _TRANSACTION_LIMIT):
+            lost.update(self._record_chunk({key: entries[key] for key in keys[start : start + _TRANSACTION_LIMIT]}))
+        return lost
+
+    def _record_chunk(self, entries: Mapping[str, LedgerEntry]) -> dict[str, LedgerEntry | None]:
+        if len(entries) == 1:
+            [(key, entry)] = entries.items()
+            winner = self.record(key, entry)
+            return {key: winner} if winner is not None else {}
+        items = [
+            {"Update": {**self._update(key, entry), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+            for key, entry in entries.items()
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise DependencyError(
+                    f"delivery ledger write failed: {exc.response.get('Error', {}).get('Code')}"
+                ) from exc
+            return self._after_cancellation(entries, exc.response.get("CancellationReasons", []))  # type: ignore[arg-type]
+        except BotoCoreError as exc:
+            raise DependencyError(f"delivery ledger write failed: {type(exc).__name__}") from exc
+        return {}
+
+    def _after_cancellation(
+        self, entries: Mapping[str, LedgerEntry], reasons: list[Mapping[str, Any]]
+    ) -> dict[str, LedgerEntry | None]:
+        """Keys whose condition failed lost; the others were not written because of them: write those alone."""
+        lost: dict[str, LedgerEntry | None] = {}
+        for (key, entry), reason in zip(entries.items(), reasons, strict=False):
+            if reason.get("Code") == "ConditionalCheckFailed":
+                stored = reason.get("Item")
+                lost[key] = _entry(stored) if stored else None
+                continue
+            winner = self.record(key, entry)
+            if winner is not None:
+                lost[key] = winner
+        return lost
+
+    def _update(self, alert_key: str, entry: LedgerEntry) -> dict[str, Any]:
+        """The conditional update of one key: write only what is newer than (or differs at the same time from)
+        the stored entry, or replaces an expired one."""
+        now = int(self._clock())
+        return {
+            "TableName": self._table,
+            "Key": {KEY_ATTRIBUTE: {"S": state_key(KeyPrefix.ALERT, alert_key)}},
+            "UpdateExpression": "SET #seq = :seq, #hash = :hash, #action = :action, #exp = :exp",
+            "ConditionExpression": (
+                "attribute_not_exists(#seq) OR #exp < :now OR #seq < :seq OR (#seq = :seq AND #hash <> :hash)"
+            ),
+            "ExpressionAttributeNames": {
+                "#seq": "sequence",
+                "#hash": "event_hash",
+                "#action": "action",
+                "#exp": EXPIRY_ATTRIBUTE,
+            },
+            "ExpressionAttributeValues": {
+                ":seq": {"N": str(entry.sequence)},
+                ":hash": {"S": entry.event_hash},
+                ":action": {"S": entry.action},
+                ":exp": {"N": str(now + self._retention)},
+                ":now": {"N": str(now)},
+            },
+        }
 
     def _batch_get(self, keys: list[str]) -> list[Mapping[str, Any]]:
         request: dict[str, Any] = {

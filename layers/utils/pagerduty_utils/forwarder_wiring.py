@@ -8,8 +8,9 @@ their own ``ForwarderDependencies`` to ``Forwarder``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ import boto3
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from pagerduty_utils.alert_forwarding import AlertForwarder, ForwarderDependencies
-from pagerduty_utils.alert_intake import inbound_messages, queue_url_from_arn, response_for, trigger_of
+from pagerduty_utils.alert_intake import inbound_messages, response_for, trigger_of
 from pagerduty_utils.alert_routing import RoutingPlanner, secret_routing_keys
 from pagerduty_utils.api_client import (
     AsyncEventsClient,
@@ -51,12 +52,11 @@ class Forwarder:
     """A ready forwarder: reads an invocation, runs the pipeline, answers as the trigger expects."""
 
     pipeline: AlertForwarder
-    queue_url_for: Callable[[str], str]
     deadline_margin: float = DEADLINE_MARGIN_SECONDS
 
     def handle(self, event: Mapping[str, Any], context: LambdaContextLike) -> dict[str, Any] | None:
         trigger = trigger_of(event)
-        messages = inbound_messages(event, trigger, queue_url_for=self.queue_url_for)
+        messages = inbound_messages(event, trigger)
         deadline = deadline_from_context(context, safety_margin=self.deadline_margin)
         report = run_async(self.pipeline.forward(messages, deadline=deadline))
         return response_for(trigger, report)
@@ -83,7 +83,7 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
     """The production forwarder for ``settings`` (``sender`` replaces the PagerDuty client, e.g. in benchmarks)."""
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb")
-    sqs = session.client("sqs")
+    sqs = cache(lambda: session.client("sqs"))  # only retries and dead letters need it
     table = settings.state_table_name
     persistence = CircuitBreakerDynamoDBPersistence(
         table_name=table, key_attr=KEY_ATTRIBUTE, expiry_attr=EXPIRY_ATTRIBUTE, boto3_client=dynamodb
@@ -117,5 +117,4 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
         concurrency=settings.delivery_concurrency,
         max_backoff_seconds=settings.retry_max_backoff_seconds,
     )
-    endpoint = sqs.meta.endpoint_url
-    return Forwarder(AlertForwarder(dependencies), lambda arn: queue_url_from_arn(arn, endpoint))
+    return Forwarder(AlertForwarder(dependencies))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.observability import logger
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ _JITTER_SECONDS = 2.0
 class Deferral:
     """Hide one received message for ``seconds``."""
 
-    queue_url: str
+    queue_arn: str
     receipt_handle: str
     seconds: int
 
@@ -54,16 +55,28 @@ def backoff_seconds(
     return max(1, min(math.ceil(wait), int(maximum)))
 
 
-class QueueBackoff:
-    """Applies deferrals with ChangeMessageVisibilityBatch; a failure only means the queue's default wait."""
+def queue_url_from_arn(arn: str, endpoint_url: str) -> str:
+    """``arn:aws:sqs:<region>:<account>:<name>`` -> ``<endpoint>/<account>/<name>`` (AWS and the local AWS)."""
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[2] != "sqs":
+        raise ValidationError(f"not an SQS queue ARN: {arn!r}")
+    return f"{endpoint_url.rstrip('/')}/{parts[4]}/{parts[5]}"
 
-    def __init__(self, *, client: SQSClient) -> None:
+
+class QueueBackoff:
+    """Applies deferrals with ChangeMessageVisibilityBatch; a failure only means the queue's default wait.
+
+    The SQS client comes from ``client`` on first use: the healthy path never needs one.
+    """
+
+    def __init__(self, *, client: Callable[[], SQSClient]) -> None:
         self._client = client
 
     def defer(self, deferrals: Sequence[Deferral]) -> None:
+        client = self._client()
         by_queue: dict[str, list[Deferral]] = defaultdict(list)
         for deferral in deferrals:
-            by_queue[deferral.queue_url].append(deferral)
+            by_queue[queue_url_from_arn(deferral.queue_arn, client.meta.endpoint_url)].append(deferral)
         for queue_url, items in by_queue.items():
             for start in range(0, len(items), _SQS_BATCH_LIMIT):
                 chunk = items[start : start + _SQS_BATCH_LIMIT]
@@ -72,7 +85,7 @@ class QueueBackoff:
                     for index, item in enumerate(chunk)
                 ]
                 try:
-                    response = self._client.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)  # type: ignore[arg-type]
+                    response = client.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)  # type: ignore[arg-type]
                 except (ClientError, BotoCoreError) as exc:
                     logger.warning("visibility backoff not applied", extra={"reason": type(exc).__name__})
                     continue

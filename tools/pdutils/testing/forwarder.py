@@ -194,30 +194,38 @@ def lambda_sqs_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, A
     }
 
 
-@pytest.fixture
-def forwarder_stack(aws: MotoEndpoint, monkeypatch: pytest.MonkeyPatch) -> ForwarderStack:
-    """The forwarder's resources on a clean moto server, and its environment (use with ``pd_sim``)."""
-    dynamodb = boto3.client("dynamodb", endpoint_url=aws.url)
-    sqs = boto3.client("sqs", endpoint_url=aws.url)
+def provision_forwarder_stack(
+    endpoint_url: str, *, routing_keys: Mapping[str, str] = ROUTING_KEYS, routing_rules: str = ROUTING_RULES
+) -> tuple[ForwarderStack, dict[str, str]]:
+    """Create the forwarder's resources on the AWS at ``endpoint_url``; returns them and the forwarder's env."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    sqs = boto3.client("sqs", endpoint_url=endpoint_url)
     table = create_state_table(dynamodb)
     dead_letter_queue_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
     queue_url = sqs.create_queue(QueueName=ALERT_QUEUE, Attributes={"VisibilityTimeout": "180"})["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    boto3.client("secretsmanager", endpoint_url=aws.url).create_secret(
-        Name=ROUTING_KEYS_SECRET_ID, SecretString=json.dumps(ROUTING_KEYS)
+    boto3.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
+        Name=ROUTING_KEYS_SECRET_ID, SecretString=json.dumps(dict(routing_keys))
     )
-    secrets.clear_cache()
     environment = {
         "STATE_TABLE_NAME": table.name,
         "ROUTING_KEYS_SECRET_ID": ROUTING_KEYS_SECRET_ID,
-        "ROUTING_RULES": ROUTING_RULES,
+        "ROUTING_RULES": routing_rules,
         "DEAD_LETTER_QUEUE_URL": dead_letter_queue_url,
         "POWERTOOLS_METRICS_NAMESPACE": "PagerDutyUtilsTests",
         "POWERTOOLS_SERVICE_NAME": "alert-forwarder",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
+    return ForwarderStack(table, sqs, queue_url, queue_arn, dead_letter_queue_url), environment
+
+
+@pytest.fixture
+def forwarder_stack(aws: MotoEndpoint, monkeypatch: pytest.MonkeyPatch) -> ForwarderStack:
+    """The forwarder's resources on a clean moto server, and its environment (use with ``pd_sim``)."""
+    stack, environment = provision_forwarder_stack(aws.url)
+    secrets.clear_cache()
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     # The shared Metrics object read its namespace when first imported; give it the deployed one.
     monkeypatch.setattr(metrics, "namespace", environment["POWERTOOLS_METRICS_NAMESPACE"])
-    return ForwarderStack(table, sqs, queue_url, queue_arn, dead_letter_queue_url)
+    return stack
