@@ -44,7 +44,7 @@ class Image(BaseModel):
 class AlertPayload(BaseModel):
     """The ``payload`` of a trigger event."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     summary: str
     source: str
@@ -52,7 +52,7 @@ class AlertPayload(BaseModel):
     timestamp: datetime | None = None
     component: str | None = None
     group: str | None = None
-    class_: str | None = Field(None, alias="class")
+    class_: str | None = Field(default=None, alias="class")
     custom_details: dict[str, Any] | None = None
 
 
@@ -73,7 +73,7 @@ class AlertEvent(BaseModel):
     client_url: str | None = None
     links: tuple[Link, ...] = ()
     images: tuple[Image, ...] = ()
-    occurred_at: datetime | None = Field(None, exclude=True)
+    occurred_at: datetime | None = Field(default=None, exclude=True)
 
 
 class ChangeEvent(BaseModel):

@@ -23,12 +23,14 @@ PAGERDUTY_HOSTS: dict[str, tuple[str, str]] = {
 }
 
 
-class CommonSettings(BaseModel):
-    """Settings every function shares. Field aliases are the environment variable names."""
+class PagerDutySettings(BaseModel):
+    """Where PagerDuty is and how patiently to talk to it: all a PagerDuty client needs, in any function.
+
+    Field aliases are the environment variable names.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    state_table_name: str = Field(alias="STATE_TABLE_NAME", min_length=3)
     pagerduty_region: Literal["us", "eu"] = Field("us", alias="PAGERDUTY_REGION")
     pagerduty_api_url: str | None = Field(None, alias="PAGERDUTY_API_URL", pattern=r"^https?://")
     pagerduty_events_url: str | None = Field(None, alias="PAGERDUTY_EVENTS_URL", pattern=r"^https?://")
@@ -43,6 +45,12 @@ class CommonSettings(BaseModel):
     @property
     def events_base_url(self) -> str:
         return (self.pagerduty_events_url or PAGERDUTY_HOSTS[self.pagerduty_region][1]).rstrip("/")
+
+
+class CommonSettings(PagerDutySettings):
+    """Settings every function of the stack shares: PagerDuty's plus the state table."""
+
+    state_table_name: str = Field(alias="STATE_TABLE_NAME", min_length=3)
 
 
 class ForwarderSettings(CommonSettings):
@@ -97,7 +105,7 @@ class HealthSettings(CommonSettings):
         return [item.strip() for item in self.secret_ids.split(",") if item.strip()]
 
 
-SettingsT = TypeVar("SettingsT", bound=CommonSettings)
+SettingsT = TypeVar("SettingsT", bound=PagerDutySettings)
 
 
 def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:
