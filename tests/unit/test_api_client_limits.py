@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pagerduty_utils.api_client import InvalidEventError
 from pagerduty_utils.api_client.limits import (
@@ -157,3 +159,28 @@ def test_change_event_body_nests_fields_under_payload() -> None:
     assert body["payload"]["source"] == "deploy-bot"
     assert len(body["payload"]["summary"]) == MAX_SUMMARY_CHARACTERS
     assert json.loads(fitted.content) == body
+
+
+@given(st.text(min_size=0, max_size=2000))
+def test_any_dedup_key_fits_and_maps_to_one_key(dedup_key: str) -> None:
+    fitted = fit_dedup_key(dedup_key)
+    assert len(fitted) <= MAX_DEDUP_KEY_CHARACTERS
+    assert fitted == fit_dedup_key(dedup_key)
+    assert (fitted == dedup_key) == (len(dedup_key) <= MAX_DEDUP_KEY_CHARACTERS)
+
+
+@given(st.text(min_size=1, max_size=3000))
+def test_any_summary_fits_and_keeps_its_start(summary: str) -> None:
+    fitted = fit_alert(trigger(payload=AlertPayload(summary=summary, source="s", severity=Severity.INFO)))
+    sent = fitted.body["payload"]["summary"]
+    assert len(sent) <= MAX_SUMMARY_CHARACTERS
+    assert summary.startswith(sent.removesuffix("…"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.dictionaries(st.text(max_size=20), st.text(max_size=300_000), max_size=4))
+def test_any_custom_details_fit_in_512_kb(details: dict[str, str]) -> None:
+    payload = AlertPayload(summary="s", source="s", severity=Severity.INFO, custom_details=details)
+    fitted = fit_alert(trigger(payload=payload))
+    assert len(fitted.content) <= MAX_EVENT_BYTES
+    assert json.loads(fitted.content) == fitted.body
