@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pagerduty_utils.exceptions import DependencyError
-from pagerduty_utils.formatters import clean_text
 from pagerduty_utils.health_monitor.report import HealthReport
-from pagerduty_utils.notification_builder import TEXT_LIMIT, Notification, render_email
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
+
+    from pagerduty_utils.notification_builder import Notification
 
 SNS_SUBJECT_LIMIT = 100
 
@@ -34,6 +34,9 @@ class SnsOperationsChannel(OperationsChannel):
         self._sns = sns
 
     def announce(self, report: HealthReport) -> None:
+        # Deferred: announcements are rare, and the builder's imports (the alert models) cost every cold start.
+        from pagerduty_utils.notification_builder import render_email  # noqa: PLC0415
+
         email = render_email(status_change_notification(report))
         try:
             self._sns.publish(
@@ -51,6 +54,9 @@ class SnsOperationsChannel(OperationsChannel):
 
 def status_change_notification(report: HealthReport) -> Notification:
     """The report as a channel-neutral notification: one fact per check, the worst first."""
+    from pagerduty_utils.formatters import clean_text  # noqa: PLC0415  # deferred with the builder, see announce
+    from pagerduty_utils.notification_builder import TEXT_LIMIT, Notification  # noqa: PLC0415
+
     was = report.previous_status.value if report.previous_status else "not checked before"
     worst_first = sorted(report.checks, key=lambda check: -check.status.level)
     return Notification(
