@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -97,6 +98,8 @@ class CacheManager:
         self._max_local_entries = max_local_entries
         self._clock = clock
         self._local: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        # The async REST client reads and writes through worker threads (asyncio.to_thread).
+        self._lock = threading.Lock()
 
     @classmethod
     def for_table(cls, table_name: str, **options: Any) -> CacheManager:
@@ -104,15 +107,16 @@ class CacheManager:
 
     def get_local(self, key: str) -> Any | None:
         """The value from this container's memory, without touching the shared store."""
-        entry = self._local.get(key)
-        if entry is None:
-            return None
-        value, expires_at = entry
-        if expires_at <= self._clock():
-            del self._local[key]
-            return None
-        self._local.move_to_end(key)
-        return value
+        with self._lock:
+            entry = self._local.get(key)
+            if entry is None:
+                return None
+            value, expires_at = entry
+            if expires_at <= self._clock():
+                del self._local[key]
+                return None
+            self._local.move_to_end(key)
+            return value
 
     def get(self, key: str) -> Any | None:
         value = self.get_local(key)
@@ -140,10 +144,12 @@ class CacheManager:
             logger.warning("cache write failed, kept in memory only", extra={"reason": type(exc).__name__})
 
     def clear_local(self) -> None:
-        self._local.clear()
+        with self._lock:
+            self._local.clear()
 
     def _remember(self, key: str, value: Any, expires_at: float) -> None:
-        self._local[key] = (value, expires_at)
-        self._local.move_to_end(key)
-        while len(self._local) > self._max_local_entries:
-            self._local.popitem(last=False)
+        with self._lock:
+            self._local[key] = (value, expires_at)
+            self._local.move_to_end(key)
+            while len(self._local) > self._max_local_entries:
+                self._local.popitem(last=False)
