@@ -91,3 +91,12 @@ def test_store_failures_are_misses_not_errors(clock: FakeClock, store: MemorySto
     assert cache.get("k") == "v"
     cache.clear_local()
     assert cache.get("k") is None
+
+
+def test_changing_a_returned_value_does_not_change_the_cache(clock: FakeClock) -> None:
+    cache = CacheManager(None, clock=clock)
+    cache.put("services/S1", {"id": "S1", "teams": []})
+    returned = cache.get("services/S1")
+    assert returned is not None
+    returned["teams"].append("mutated")
+    assert cache.get("services/S1") == {"id": "S1", "teams": []}

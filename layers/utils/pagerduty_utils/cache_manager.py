@@ -97,7 +97,8 @@ class CacheManager:
         self.ttl_seconds = ttl_seconds
         self._max_local_entries = max_local_entries
         self._clock = clock
-        self._local: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        # Values are kept serialised, so a caller changing what it got back cannot change the cache.
+        self._local: OrderedDict[str, CachedItem] = OrderedDict()
         # The async REST client reads and writes through worker threads (asyncio.to_thread).
         self._lock = threading.Lock()
 
@@ -108,15 +109,14 @@ class CacheManager:
     def get_local(self, key: str) -> Any | None:
         """The value from this container's memory, without touching the shared store."""
         with self._lock:
-            entry = self._local.get(key)
-            if entry is None:
+            item = self._local.get(key)
+            if item is None:
                 return None
-            value, expires_at = entry
-            if expires_at <= self._clock():
+            if item.expires_at <= self._clock():
                 del self._local[key]
                 return None
             self._local.move_to_end(key)
-            return value
+        return json.loads(item.value)
 
     def get(self, key: str) -> Any | None:
         value = self.get_local(key)
@@ -129,17 +129,17 @@ class CacheManager:
             return None
         if item is None or item.expires_at <= self._clock():
             return None
-        value = json.loads(item.value)
-        self._remember(key, value, item.expires_at)
-        return value
+        self._remember(key, item)
+        return json.loads(item.value)
 
     def put(self, key: str, value: Any, *, ttl_seconds: float | None = None) -> None:
         expires_at = self._clock() + (self.ttl_seconds if ttl_seconds is None else ttl_seconds)
-        self._remember(key, value, expires_at)
+        item = CachedItem(json.dumps(value, separators=(",", ":")), expires_at)
+        self._remember(key, item)
         if self._store is None:
             return
         try:
-            self._store.save(key, CachedItem(json.dumps(value, separators=(",", ":")), expires_at))
+            self._store.save(key, item)
         except (BotoCoreError, ClientError) as exc:
             logger.warning("cache write failed, kept in memory only", extra={"reason": type(exc).__name__})
 
@@ -147,9 +147,9 @@ class CacheManager:
         with self._lock:
             self._local.clear()
 
-    def _remember(self, key: str, value: Any, expires_at: float) -> None:
+    def _remember(self, key: str, item: CachedItem) -> None:
         with self._lock:
-            self._local[key] = (value, expires_at)
+            self._local[key] = item
             self._local.move_to_end(key)
             while len(self._local) > self._max_local_entries:
                 self._local.popitem(last=False)
