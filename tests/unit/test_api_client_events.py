@@ -230,5 +230,5 @@ def test_async_attempt_is_cut_at_the_deadline(metrics: RecordedMetrics) -> None:
             assert raised.value.retryable
             return time.monotonic() - started
 
-    assert asyncio.run(send()) < 0.5
+    assert asyncio.run(send()) < 1.0  # the transport would hang forever without the deadline
     assert metrics.calls == [("events.trigger", None, 0)]
