@@ -243,3 +243,27 @@ def test_arbitrary_unsigned_requests_never_fail_on_our_side(
     response = stack.invoke(api_event(webhook_event_template, body, headers, base64_body=base64_body))
     assert 400 <= response["statusCode"] < 500
     assert stack.bus.published == []
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("GET", "/webhooks/pagerduty"), ("POST", "/health")])
+def test_unknown_routes_are_404_problems(stack: Stack, method: str, path: str) -> None:
+    event = {"path": path, "httpMethod": method, "headers": {}, "body": None, "requestContext": {"requestId": "r-404"}}
+    response = stack.invoke(event)
+    problem = json.loads(response["body"])
+    assert response["statusCode"] == 404
+    assert response["multiValueHeaders"]["Content-Type"] == ["application/problem+json"]
+    assert (problem["type"], problem["instance"]) == ("urn:pagerduty-utils:problem:not-found", "urn:request:r-404")
+
+
+def test_missing_configuration_is_a_500_problem_and_an_audit_record(
+    webhook_event_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for variable in ("STATE_TABLE_NAME", "WEBHOOK_SECRETS_SECRET_ID", "EVENT_BUS_NAME"):
+        monkeypatch.delenv(variable, raising=False)
+    response = lambda_handler(webhook_event_template, FakeLambdaContext())
+    problem = json.loads(response["body"])
+    assert (response["statusCode"], problem["type"]) == (500, "urn:pagerduty-utils:problem:configuration-error")
+    assert "STATE_TABLE_NAME" not in response["body"]
+    audits = [record for record in caplog.records if getattr(record, "audit", False)]
+    assert [(record.action, record.outcome) for record in audits] == [("configuration", "failed")]  # type: ignore[attr-defined]
+    assert "STATE_TABLE_NAME" in audits[0].reason  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -120,22 +121,39 @@ def dependency_error(operation: str, error: ClientError | BotoCoreError) -> Conf
 
 def register_error_handlers(app: ApiGatewayResolver, *, logger: Logger, audit: AuditLogger) -> None:
     """Route every exception a route raises through ``problem_for``: one log line, one problem response, and an
-    audit record for configuration errors (they silently break every delivery until someone fixes them)."""
-    from aws_lambda_powertools.event_handler import Response  # noqa: PLC0415  # HTTP handlers only
+    audit record for configuration errors (they silently break every delivery until someone fixes them).
+    The resolver's own HTTP errors (no such route: 404) keep their status, as problems too."""
+    # HTTP handlers only: the rest of the library uses this module without loading the event handler.
+    from aws_lambda_powertools.event_handler import Response  # noqa: PLC0415
+    from aws_lambda_powertools.event_handler.exceptions import ServiceError  # noqa: PLC0415
 
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it unannotated
-    def handle(error: Exception) -> Response[str]:
-        request_id = (app.current_event.get("requestContext") or {}).get("requestId")
-        problem = problem_for(error, request_id=request_id)
-        _log(logger, error, problem)
-        if isinstance(error, ConfigurationError):
-            audit.record("configuration", "failed", reason=str(error), request_id=request_id)
+    def respond(problem: Problem) -> Response[str]:
         return Response(
             status_code=problem.kind.status,
             content_type=PROBLEM_CONTENT_TYPE,
             body=json.dumps(problem.body()),
             headers=problem.headers(),
         )
+
+    def request_id() -> str | None:
+        context = app.current_event.get("requestContext") or {}
+        return str(context["requestId"]) if context.get("requestId") else None
+
+    @app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]  # Powertools leaves it unannotated
+    def handle_http_error(error: ServiceError) -> Response[str]:
+        status = HTTPStatus(error.status_code)
+        kind = ProblemKind(status.value, status.phrase.lower().replace(" ", "-"), status.phrase, True)
+        problem = Problem(kind=kind, detail=str(error.msg), request_id=request_id())
+        _log(logger, error, problem)
+        return respond(problem)
+
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it unannotated
+    def handle(error: Exception) -> Response[str]:
+        problem = problem_for(error, request_id=request_id())
+        _log(logger, error, problem)
+        if isinstance(error, ConfigurationError):
+            audit.record("configuration", "failed", reason=str(error), request_id=problem.request_id)
+        return respond(problem)
 
 
 def _log(logger: Logger, error: Exception, problem: Problem) -> None:
