@@ -43,7 +43,7 @@ from pagerduty_utils.webhook_processor.signature import (
 )
 
 
-class Counter(Protocol):
+class MetricsCounter(Protocol):
     """What the processor needs of ``pagerduty_utils.metrics_collector.MetricsCollector``."""
 
     def count(self, name: str, value: float = 1, **dimensions: str) -> None: ...
@@ -100,7 +100,7 @@ class WebhookProcessor:
         publisher: EventPublisher,
         policy: ReceiverPolicy,
         audit: AuditLogger,
-        metrics: Counter,
+        metrics: MetricsCounter,
         notifier: NotificationPublisher | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -184,14 +184,14 @@ class WebhookProcessor:
             raise DeliveryInProgressError(
                 "the same event is being processed by another request", retry_after=self._policy.lease_seconds
             )
-        normalized = normalize(
-            event,
-            data,
-            webhook_id=_safe_identifier(request.webhook_id),
-            received_at=self._clock(),
-            is_latest=result.is_latest,
-        )
         try:
+            normalized = normalize(
+                event,
+                data,
+                webhook_id=_safe_identifier(request.webhook_id),
+                received_at=self._clock(),
+                is_latest=result.is_latest,
+            )
             self._publisher.publish(normalized)
             if self._notifier is not None and isinstance(data, IncidentData) and result.is_latest is not False:
                 self._notifier.notify(normalized)

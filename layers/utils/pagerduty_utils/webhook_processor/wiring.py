@@ -17,7 +17,7 @@ from pagerduty_utils.incident_state import DynamoDBWebhookStateStore
 from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.settings import ReceiverSettings
 from pagerduty_utils.webhook_processor.health_snapshot import DynamoDBHealthSnapshotReader, HealthSnapshotReader
-from pagerduty_utils.webhook_processor.processing import Counter, ReceiverPolicy, WebhookProcessor
+from pagerduty_utils.webhook_processor.processing import MetricsCounter, ReceiverPolicy, WebhookProcessor
 from pagerduty_utils.webhook_processor.signature import SecretsManagerWebhookSecrets
 
 AWS_CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2})
@@ -30,7 +30,9 @@ class ReceiverDependencies:
     max_body_bytes: int
 
 
-def build_dependencies(settings: ReceiverSettings, *, metrics: Counter = metrics_collector) -> ReceiverDependencies:
+def build_dependencies(
+    settings: ReceiverSettings, *, metrics: MetricsCounter = metrics_collector
+) -> ReceiverDependencies:
     dynamodb = boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
     notifier = None
     if settings.notification_topic_arn:
