@@ -6,7 +6,7 @@ an EventBridge rule such as ``{"source": ["aws.codedeploy"], "detail-type": ["Co
 State-change Notification"], "detail": {"state": ["SUCCESS", "FAILURE"]}}``.
 
 Environment: ROUTING_KEY_SECRET_ID (the secret holding the service's 32-character routing key),
-PAGERDUTY_EVENTS_URL (optional: PagerDuty's US host by default, https://events.eu.pagerduty.com for EU accounts).
+PAGERDUTY_REGION (optional: us by default, or eu) or PAGERDUTY_EVENTS_URL (optional: any base URL).
 Event: events/codedeploy_deployment_success.json.
 Run: ``pytest tests/integration/test_examples.py -k change_event`` invokes it against the PagerDuty simulator.
 """
@@ -39,7 +39,7 @@ class DeploymentStateChange(EventBridgeModel):
 
 @cache
 def events_client() -> EventsClient:
-    return EventsClient(os.environ.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"))
+    return EventsClient.from_environment()
 
 
 def change_for(deployment: DeploymentStateChange, routing_key: str) -> ChangeEvent:

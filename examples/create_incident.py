@@ -8,8 +8,8 @@ iterator that fetches the next page only when the previous one is consumed. ``ru
 per container, so warm invocations reuse their connections to PagerDuty.
 
 Environment: PAGERDUTY_API_TOKEN_SECRET_ID (the secret holding a REST API token), PAGERDUTY_FROM_EMAIL (a
-PagerDuty user's e-mail: PagerDuty requires it on incident writes), STATE_TABLE_NAME (required by the client's
-settings model even though this example stores nothing), PAGERDUTY_API_URL (optional, US host by default).
+PagerDuty user's e-mail: PagerDuty requires it on incident writes), PAGERDUTY_REGION or PAGERDUTY_API_URL
+(optional, US host by default).
 Event: events/create_incident.json (``service_id`` PSIMSV1 is the PagerDuty simulator's default service).
 Run: ``pytest tests/integration/test_examples.py -k create_incident`` invokes it against the simulator.
 """

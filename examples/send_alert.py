@@ -6,7 +6,7 @@ the function still has a second left to answer. The dedup key names the check, s
 later recovered one address the same alert.
 
 Environment: ROUTING_KEY_SECRET_ID (the secret holding the integration's 32-character routing key),
-PAGERDUTY_EVENTS_URL (optional: PagerDuty's US host by default, https://events.eu.pagerduty.com for EU accounts).
+PAGERDUTY_REGION (optional: us by default, or eu) or PAGERDUTY_EVENTS_URL (optional: any base URL).
 Events: events/check_failed.json triggers the alert, events/check_recovered.json resolves it.
 Run: ``pytest tests/integration/test_examples.py -k send_alert`` invokes both against the PagerDuty simulator.
 """
@@ -35,7 +35,7 @@ class CheckResult(BaseModel):
 @cache
 def events_client() -> EventsClient:
     """Built on the first invocation and kept for the container, so warm invocations reuse the connection."""
-    return EventsClient(os.environ.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"))
+    return EventsClient.from_environment()
 
 
 def alert_for(result: CheckResult, routing_key: str) -> AlertEvent:

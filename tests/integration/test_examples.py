@@ -107,7 +107,6 @@ def test_create_incident_adds_a_note_and_lists_every_page(
 ) -> None:
     monkeypatch.setenv("PAGERDUTY_API_TOKEN_SECRET_ID", store_secret("examples/rest-token", DEV_TOKEN))
     monkeypatch.setenv("PAGERDUTY_FROM_EMAIL", FROM_EMAIL)
-    monkeypatch.setenv("STATE_TABLE_NAME", "unused-by-this-example")
     seeding = PagerDutyAPIClientSync(DEV_TOKEN, base_url=pd_sim.base_url, from_email=FROM_EMAIL)
     already_open = {
         seeding.create_incident({"title": f"open {number}", "service_id": DEFAULT_SERVICE_ID})["id"]

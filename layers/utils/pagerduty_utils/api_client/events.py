@@ -31,7 +31,7 @@ from pagerduty_utils.api_client.transport import (
 )
 from pagerduty_utils.metrics_collector import MetricsCollector, metrics_collector
 from pagerduty_utils.pagerduty_events import AlertEvent, ChangeEvent
-from pagerduty_utils.settings import CommonSettings
+from pagerduty_utils.settings import PagerDutySettings, load_settings
 
 ENQUEUE_PATH = "/v2/enqueue"
 CHANGE_ENQUEUE_PATH = "/v2/change/enqueue"
@@ -71,10 +71,15 @@ class _EventsClientBase:
         self.timeouts = timeouts or Timeouts()
 
     @classmethod
-    def from_settings(cls, settings: CommonSettings, **options: Any) -> Self:
+    def from_settings(cls, settings: PagerDutySettings, **options: Any) -> Self:
         """A client for the configured region or URL, with the configured connect/read timeouts."""
         timeouts = Timeouts(connect=settings.http_connect_timeout, read=settings.http_read_timeout)
         return cls(settings.events_base_url, timeouts=timeouts, **options)
+
+    @classmethod
+    def from_environment(cls, **options: Any) -> Self:
+        """A client configured by PAGERDUTY_REGION / PAGERDUTY_EVENTS_URL and the timeout variables."""
+        return cls.from_settings(load_settings(PagerDutySettings), **options)
 
     def _prepare_alert(self, event: AlertEvent) -> _PreparedEvent:
         fitted = limits.fit_alert(event)

@@ -38,12 +38,12 @@ from pagerduty_utils.api_client.transport import (
 from pagerduty_utils.cache_manager import CacheManager
 from pagerduty_utils.exceptions import ConfigurationError
 from pagerduty_utils.metrics_collector import MetricsCollector, metrics_collector
-from pagerduty_utils.settings import CommonSettings, load_settings
+from pagerduty_utils.settings import PagerDutySettings, load_settings
 
 REST_ACCEPT = "application/vnd.pagerduty+json;version=2"
 
 
-class RestClientSettings(CommonSettings):
+class RestClientSettings(PagerDutySettings):
     """What a REST client needs from the environment: the token's secret and the ``From`` user."""
 
     api_token_secret_id: str | None = Field(default=None, alias="PAGERDUTY_API_TOKEN_SECRET_ID", min_length=1)
