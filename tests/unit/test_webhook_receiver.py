@@ -68,12 +68,12 @@ class Stack:
         return response
 
 
-def build_stack(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Stack:
+def build_stack(clock: Callable[[], datetime] = lambda: datetime.now(UTC), secret: str = LOCAL_SECRET) -> Stack:
     bus = RecordingPublisher()
     audit = RecordingAudit()
     health = FixedHealth(None)
     processor = WebhookProcessor(
-        secrets=StaticSecrets(LOCAL_SECRET),
+        secrets=StaticSecrets("another-active-secret", secret),
         store=InMemoryWebhookStateStore(),
         publisher=bus,
         policy=ReceiverPolicy(replay_window_seconds=3600, lease_seconds=30),
@@ -185,6 +185,29 @@ def test_invalid_base64_is_400(stack: Stack, webhook_event_template: dict[str, A
     event["isBase64Encoded"] = True
     event["body"] = "***not base64***"
     assert stack.invoke(event)["statusCode"] == 400
+
+
+SIGNATURE_VECTOR = REFERENCE / "signature-vector-go-pagerduty.json"
+
+
+@pytest.mark.skipif(not SIGNATURE_VECTOR.is_file(), reason="PagerDuty signature vector is not available")
+def test_pagerduty_signature_vector_end_to_end(webhook_event_template: dict[str, Any]) -> None:
+    """The exact bytes PagerDuty's own library signs, as API Gateway would pass them, verified and processed."""
+    vector = json.loads(SIGNATURE_VECTOR.read_text())
+    body = (REFERENCE / vector["body_file"]).read_bytes()
+    occurred_at = WebhookEnvelope.model_validate_json(body).event.occurred_at
+    headers = {case["name"].split()[0]: case["header"] for case in vector["cases"]}
+    expected = {"valid": 200, "rotation": 200, "mismatch": 403, "malformed_header": 400}
+    for name, status in expected.items():
+        stack = build_stack(clock=lambda: occurred_at + timedelta(minutes=1), secret=vector["secret"])
+        for base64_body in (False, True):
+            event = api_event(
+                webhook_event_template, body, {"X-PagerDuty-Signature": headers[name]}, base64_body=base64_body
+            )
+            assert stack.invoke(event)["statusCode"] == status, name
+        assert len(stack.bus.published) == (1 if status == 200 else 0), name
+    empty_body = api_event(webhook_event_template, b"", {"X-PagerDuty-Signature": headers["malformed_body"]})
+    assert build_stack(secret=vector["secret"]).invoke(empty_body)["statusCode"] == 400
 
 
 REFERENCE_PAYLOADS = sorted([*REFERENCE.glob("data-*.json"), *REFERENCE.glob("event-*.json")])
