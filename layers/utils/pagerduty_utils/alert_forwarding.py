@@ -312,7 +312,11 @@ class AlertForwarder:
         return True
 
     async def _record(self, groups: Iterable[list[_Delivery]], deadline: float) -> None:
-        """One conditional ledger write per key for its newest delivered event, all in one transaction."""
+        """One conditional ledger write per key for its newest delivered event, all in one transaction.
+
+        Written after every send of the batch has finished: overlapping the writes with the sends measured
+        slower, the writes' CPU competing with the sends'.
+        """
         newest: dict[str, _Delivery] = {}
         for group in groups:
             delivered = [delivery for delivery in group if delivery.verdict is Verdict.DELIVERED]
