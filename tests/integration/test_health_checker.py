@@ -18,7 +18,7 @@ from pagerduty_utils.health_monitor.monitor import HealthMonitor
 from pagerduty_utils.health_monitor.operations import SnsOperationsChannel
 from pagerduty_utils.health_monitor.report import CheckOutcome, HealthReport, HealthStatus
 from pagerduty_utils.health_monitor.runner import HealthCheck
-from pagerduty_utils.health_monitor.snapshot import DynamoDBSnapshotStore
+from pagerduty_utils.health_monitor.snapshot import SNAPSHOT_KEY, DynamoDBSnapshotStore
 from pagerduty_utils.health_monitor.wiring import HealthDependencies, build_checks, build_monitor
 from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.observability import metrics
@@ -115,7 +115,7 @@ def test_revoked_token_is_unhealthy(health_stack: HealthStack, pd_sim: Simulator
     assert statuses(report)["pagerduty_rest"] is HealthStatus.UNHEALTHY
 
 
-def test_pagerduty_timeout_is_unhealthy_and_the_run_returns_on_time(
+def test_pagerduty_timeout_is_unhealthy(
     health_stack: HealthStack, pd_sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HEALTH_DEADLINE_SECONDS", "1")
@@ -203,6 +203,32 @@ def test_failed_announcement_is_retried_by_the_next_run(health_stack: HealthStac
 
     assert retried.announced
     assert len(health_stack.announcements()) == 1
+
+
+def test_a_snapshot_write_based_on_a_stale_read_is_refused(health_stack: HealthStack) -> None:
+    store = DynamoDBSnapshotStore(STATE_TABLE_NAME, health_stack.dynamodb)
+    report = build_monitor(health_stack.settings()).run().report
+    stale = store.load()
+    newer = report.model_copy(update={"status": HealthStatus.DEGRADED})
+
+    assert store.replace(newer, expected=stale, announced=HealthStatus.DEGRADED)
+    assert not store.replace(report, expected=stale, announced=HealthStatus.HEALTHY)
+    assert not store.replace(report, expected=None, announced=HealthStatus.HEALTHY)
+    assert health_stack.stored_report() == newer
+
+
+def test_an_unreadable_snapshot_is_replaced(health_stack: HealthStack) -> None:
+    health_stack.dynamodb.put_item(
+        TableName=STATE_TABLE_NAME,
+        Item={"pk": {"S": SNAPSHOT_KEY}, "report": {"S": "{not json"}, "announced_status": {"S": "sideways"}},
+    )
+
+    run = build_monitor(health_stack.settings()).run()
+
+    assert run.report.status is HealthStatus.HEALTHY
+    assert run.report.previous_status is None
+    assert not run.announced
+    assert health_stack.stored_report() == run.report
 
 
 def test_a_hanging_dependency_cannot_hold_the_run_past_its_deadline(health_stack: HealthStack) -> None:

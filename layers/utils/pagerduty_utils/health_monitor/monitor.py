@@ -81,8 +81,8 @@ class HealthMonitor:
         for _ in range(MAX_RECORD_ATTEMPTS):
             stored = self._snapshots.load()
             recorded = report.following(stored.report if stored else None)
-            # With no snapshot yet, operations are assumed to believe all is well: only a problem is news.
-            last_announced = stored.announced_status if stored else HealthStatus.HEALTHY
+            # With nothing announced yet, operations are assumed to believe all is well: only a problem is news.
+            last_announced = (stored.announced_status if stored else None) or HealthStatus.HEALTHY
             if self._snapshots.replace(recorded, expected=stored, announced=recorded.status):
                 return recorded, last_announced
         raise DependencyError(f"health snapshot changed under {MAX_RECORD_ATTEMPTS} concurrent writes in a row")

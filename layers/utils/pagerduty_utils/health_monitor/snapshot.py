@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError as PydanticValidationError
 
 from pagerduty_utils.health_monitor.report import HealthReport, HealthStatus
+from pagerduty_utils.observability import logger
 from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, KeyPrefix, state_key
 
 if TYPE_CHECKING:
@@ -29,11 +31,11 @@ DEFAULT_SNAPSHOT_LIFETIME_SECONDS = 900
 
 @dataclass(frozen=True)
 class StoredSnapshot:
-    report: HealthReport
+    report: HealthReport | None
+    """None when the stored text is not a report this version can read: it is then simply replaced."""
     report_json: str
     """The stored text itself: the optimistic-lock condition compares it byte for byte."""
-    announced_status: HealthStatus
-    expiration: int
+    announced_status: HealthStatus | None
 
 
 class SnapshotStore(ABC):
@@ -69,12 +71,16 @@ class DynamoDBSnapshotStore(SnapshotStore):
         if item is None or REPORT_ATTRIBUTE not in item:
             return None
         report_json = item[REPORT_ATTRIBUTE].get("S", "")
-        report = HealthReport.model_validate_json(report_json)
+        try:
+            report: HealthReport | None = HealthReport.model_validate_json(report_json)
+        except PydanticValidationError:
+            logger.warning("stored health report is unreadable; it will be replaced", extra={"key": SNAPSHOT_KEY})
+            report = None
+        announced = _status(item.get(ANNOUNCED_ATTRIBUTE, {}).get("S"))
         return StoredSnapshot(
             report=report,
             report_json=report_json,
-            announced_status=HealthStatus(item.get(ANNOUNCED_ATTRIBUTE, {}).get("S", report.status.value)),
-            expiration=int(item.get(EXPIRY_ATTRIBUTE, {}).get("N", "0")),
+            announced_status=announced or (report.status if report else None),
         )
 
     def replace(self, report: HealthReport, *, expected: StoredSnapshot | None, announced: HealthStatus) -> bool:
@@ -114,3 +120,10 @@ class DynamoDBSnapshotStore(SnapshotStore):
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+
+
+def _status(value: str | None) -> HealthStatus | None:
+    try:
+        return HealthStatus(value) if value else None
+    except ValueError:
+        return None
