@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from functions.webhook_receiver.app import lambda_handler
@@ -290,3 +290,59 @@ def test_missing_configuration_is_a_500_problem_and_an_audit_record(
     audits = [record for record in caplog.records if getattr(record, "audit", False)]
     assert [(record.action, record.outcome) for record in audits] == [("configuration", "failed")]  # type: ignore[attr-defined]
     assert "STATE_TABLE_NAME" in audits[0].reason  # type: ignore[attr-defined]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=10,
+)
+
+
+def mostly(valid: Any, junk: st.SearchStrategy[Any] = json_values) -> st.SearchStrategy[Any]:
+    """``valid`` three times out of four, else anything JSON."""
+    return st.one_of(st.just(valid), st.just(valid), st.just(valid), junk)
+
+
+data_documents = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["incident", "incident_note", "service", "incident_role_assignment", "unknown_type"]),
+        "id": mostly("PABC123"),
+        "incident": mostly({"id": "PINC001", "summary": "Disk full"}),
+    },
+    optional={
+        "title": json_values,
+        "status": json_values,
+        "content": json_values,
+        "html_url": st.one_of(st.text(max_size=30), st.just("https://acme.pagerduty.com/incidents/P1")),
+        "incident_role_assignments": json_values,
+        "service": json_values,
+        "extra": json_values,
+    },
+)
+envelopes = st.fixed_dictionaries(
+    {
+        "event": st.fixed_dictionaries(
+            {
+                "id": mostly("01EVENT"),
+                "event_type": mostly("incident.triggered", st.text(max_size=20) | st.just("pagey.ping")),
+                "occurred_at": mostly(datetime.now(UTC).isoformat()),
+                "data": st.one_of(data_documents, data_documents, data_documents, json_values),
+            },
+            optional={"agent": mostly(None), "client": mostly(None), "resource_type": mostly("incident")},
+        )
+    }
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(envelope=envelopes)
+def test_arbitrary_signed_payloads_are_answered_2xx_or_4xx(
+    webhook_event_template: dict[str, Any], envelope: dict[str, Any]
+) -> None:
+    stack = build_stack()
+    response = stack.invoke(signed_event(webhook_event_template, json.dumps(envelope).encode()))
+    status, answer = status_and_body(response)
+    event(f"{status} {answer.get('status') or answer.get('type')}")
+    assert status in (200, 400)
+    assert len(stack.bus.published) == (1 if answer.get("status") == "processed" else 0)
