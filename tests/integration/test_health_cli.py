@@ -135,11 +135,6 @@ def test_reads_the_health_checker_environment_from_the_template_stack(
     for secret_id in declared["HEALTH_SECRET_IDS"].split(","):
         value = secret_values.get(secret_id, '["webhook-signing-secret"]')
         boto3.client("secretsmanager").create_secret(Name=secret_id, SecretString=value)
-    # moto keeps a key policy that CloudFormation passed as an object, and its DescribeKey then fails (HTTP 500);
-    # putting the same policy back through the API stores it as the JSON text real KMS holds.
-    kms = boto3.client("kms")
-    policy = kms.get_key_policy(KeyId=declared["KMS_KEY_ID"], PolicyName="default")["Policy"]
-    kms.put_key_policy(KeyId=declared["KMS_KEY_ID"], PolicyName="default", Policy=_as_json_text(policy))
     env_vars = tmp_path / "env.json"
     env_vars.write_text(
         json.dumps({"Parameters": {"PAGERDUTY_API_URL": pd_sim.base_url, "PAGERDUTY_EVENTS_URL": pd_sim.base_url}})
@@ -151,7 +146,3 @@ def test_reads_the_health_checker_environment_from_the_template_stack(
     output = capsys.readouterr().out
     assert tuple(table_rows(output)) == CHECK_NAMES
     assert exit_code == 0, output
-
-
-def _as_json_text(policy: object) -> str:
-    return policy if isinstance(policy, str) else json.dumps(policy)
