@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
-from pagerduty_utils.exceptions import ConfigurationError
+from pagerduty_utils.exceptions import ConfigurationError, DependencyError
 from pagerduty_utils.incident_state import ClaimStatus, DynamoDBWebhookStateStore, IncidentState
 from pdutils.moto_server import MotoEndpoint
 
@@ -121,3 +122,36 @@ def test_missing_table_is_a_configuration_error(aws: MotoEndpoint) -> None:
     )
     with pytest.raises(ConfigurationError, match="ResourceNotFoundException"):
         store.claim_delivery("E4")
+
+
+@pytest.mark.parametrize(
+    ("reasons", "expected"),
+    [
+        ([{"Code": "TransactionConflict"}, {"Code": "None"}], ClaimStatus.IN_PROGRESS),
+        (
+            [{"Code": "ConditionalCheckFailed", "Item": {"delivery_status": {"S": "done"}}}, {"Code": "None"}],
+            ClaimStatus.DUPLICATE,
+        ),
+        ([{"Code": "None"}, {"Code": "ThrottlingError"}], DependencyError),
+    ],
+)
+def test_cancellation_reasons_dynamodb_gives_that_moto_does_not(
+    reasons: list[dict[str, object]], expected: ClaimStatus | type[Exception]
+) -> None:
+    """Real DynamoDB cancels concurrent transactions on one item with TransactionConflict; moto never does."""
+    client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    store = DynamoDBWebhookStateStore(
+        TABLE, client=client, lease_seconds=30, dedup_retention_seconds=60, incident_retention_seconds=60
+    )
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "transact_write_items",
+            service_error_code="TransactionCanceledException",
+            response_meta={},
+            modeled_fields={"CancellationReasons": reasons},
+        )
+        if isinstance(expected, ClaimStatus):
+            assert store.claim_delivery("E5", incident_state=state("E5", 0, "triggered")).status is expected
+        else:
+            with pytest.raises(expected):
+                store.claim_delivery("E5", incident_state=state("E5", 0, "triggered"))
