@@ -82,6 +82,7 @@ def test_rate_limited_rest_api_is_degraded_and_exits_1(
     assert exit_code == 1
     assert table_rows(output)["pagerduty_rest"][0] == "degraded"
     assert "overall: DEGRADED" in output
+    assert '"_aws"' not in output  # the PagerDuty client's metric documents stay off the terminal
 
 
 def test_deep_dead_letter_queue_is_unhealthy_and_exits_2(

@@ -116,6 +116,25 @@ def test_a_hanging_check_is_reported_as_timed_out_and_the_rest_still_report(rele
     assert not release.is_set()
 
 
+class DeadlineRecorder(HealthCheck):
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.deadlines: list[float] = []
+
+    @override
+    def run(self, deadline: float) -> CheckOutcome:
+        self.deadlines.append(deadline)
+        return CheckOutcome.healthy("noted")
+
+
+@pytest.mark.parametrize(("timeout", "check_deadline"), [(10.0, 109.75), (1.0, 100.9)])
+def test_checks_get_a_deadline_a_little_before_the_runs(timeout: float, check_deadline: float) -> None:
+    recorder = DeadlineRecorder()
+    run_checks([recorder], timeout=timeout, clock=lambda: 100.0)
+    assert recorder.deadlines == [pytest.approx(check_deadline)]
+
+
 def test_a_check_that_raises_is_unhealthy_with_the_error_as_reason() -> None:
     (result,) = run_checks([RaisingCheck()], timeout=5)
     assert result.status is HealthStatus.UNHEALTHY

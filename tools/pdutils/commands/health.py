@@ -24,11 +24,12 @@ from pdutils.local.cli_arguments import add_target_arguments, add_template_argum
 
 if TYPE_CHECKING:
     from pagerduty_utils.health_monitor.report import HealthReport
+    from pagerduty_utils.metrics_collector import MetricsCollector
 
 HEALTH_FUNCTION = "HealthCheckerFunction"
 CANNOT_CHECK = 2
-# The PagerDuty client's EMF metrics are not wanted on a terminal.
-TERMINAL_DEFAULTS = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"}
+# No X-Ray daemon listens on a terminal.
+TERMINAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true"}
 
 
 def register(subparsers: Any) -> None:
@@ -68,7 +69,6 @@ def _check(function: str) -> HealthReport | None:
     from pagerduty_utils.health_monitor.report import HealthReport  # noqa: PLC0415
     from pagerduty_utils.health_monitor.runner import run_checks  # noqa: PLC0415
     from pagerduty_utils.health_monitor.wiring import HealthDependencies, build_checks  # noqa: PLC0415
-    from pagerduty_utils.metrics_collector import MetricsCollector  # noqa: PLC0415
     from pagerduty_utils.settings import HealthSettings, load_settings  # noqa: PLC0415
 
     try:
@@ -77,12 +77,22 @@ def _check(function: str) -> HealthReport | None:
         print(f"pdutils health: {exc} (environment of {function})", file=sys.stderr)
         return None
     checked_at = datetime.now(UTC)
-    # A collector of its own, resolved while POWERTOOLS_METRICS_DISABLED is set: the shared one keeps the
-    # setting it first saw, and must not stay disabled for the rest of a process that imports this command.
-    quiet_metrics = MetricsCollector()
-    checks = build_checks(settings, HealthDependencies(metrics=quiet_metrics))
+    checks = build_checks(settings, HealthDependencies(metrics=_terminal_metrics()))
     results = run_checks(checks, timeout=settings.deadline_seconds)
     return HealthReport.from_results(results, checked_at=checked_at)
+
+
+def _terminal_metrics() -> MetricsCollector:
+    """A collector that writes nothing: EMF lines do not belong on a terminal. (The shared collector is left
+    alone: it keeps the configuration it first reads, and a process importing this command may need it.)"""
+    from pagerduty_utils.metrics_collector import MetricsCollector  # noqa: PLC0415
+
+    class TerminalMetrics(MetricsCollector):
+        @property
+        def enabled(self) -> bool:
+            return False
+
+    return TerminalMetrics()
 
 
 def render_table(report: HealthReport) -> str:
