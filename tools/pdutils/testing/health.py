@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_sqs.client import SQSClient
 
+# Names of secrets (Secrets Manager references), not their values.
+TOKEN_SECRET_ID = "pd/api-token"  # noqa: S105  # nosec B105
+ROUTING_KEYS_SECRET_ID = "pd/routing-keys"  # noqa: S105  # nosec B105
+
 
 @dataclass(frozen=True)
 class HealthStack:
@@ -66,8 +70,8 @@ def create_health_resources(simulator_url: str) -> HealthStack:
     dynamodb = boto3.client("dynamodb")
     create_state_table(dynamodb)
     secretsmanager = boto3.client("secretsmanager")
-    secretsmanager.create_secret(Name="pd/api-token", SecretString=DEV_TOKEN)
-    secretsmanager.create_secret(Name="pd/routing-keys", SecretString=json.dumps({"default": "R" * 32}))
+    secretsmanager.create_secret(Name=TOKEN_SECRET_ID, SecretString=DEV_TOKEN)
+    secretsmanager.create_secret(Name=ROUTING_KEYS_SECRET_ID, SecretString=json.dumps({"default": "R" * 32}))
     key_id = boto3.client("kms").create_key(Description="health checker test key")["KeyMetadata"]["KeyId"]
     sqs = boto3.client("sqs")
     alert_queue_url = sqs.create_queue(QueueName="pd-alerts")["QueueUrl"]
@@ -81,8 +85,8 @@ def create_health_resources(simulator_url: str) -> HealthStack:
         "STATE_TABLE_NAME": STATE_TABLE_NAME,
         "PAGERDUTY_API_URL": simulator_url,
         "PAGERDUTY_EVENTS_URL": simulator_url,
-        "PAGERDUTY_API_TOKEN_SECRET_ID": "pd/api-token",
-        "HEALTH_SECRET_IDS": "pd/routing-keys",
+        "PAGERDUTY_API_TOKEN_SECRET_ID": TOKEN_SECRET_ID,
+        "HEALTH_SECRET_IDS": ROUTING_KEYS_SECRET_ID,
         "KMS_KEY_ID": key_id,
         "ALERT_QUEUE_URL": alert_queue_url,
         "DEAD_LETTER_QUEUE_URL": dead_letter_queue_url,
