@@ -14,6 +14,7 @@ import pytest
 from functions.alert_forwarder import app
 from pagerduty_utils.circuit_breaker import circuit_name
 from pagerduty_utils.dead_letter import REASON_ATTRIBUTE
+from pagerduty_utils.exceptions import RetryableError
 from pagerduty_utils.forwarder_wiring import Forwarder, build_forwarder
 from pagerduty_utils.settings import ForwarderSettings, load_settings
 from pdutils.simulator import SimulatorHandle
@@ -139,3 +140,25 @@ def recovery_elapsed(stack: ForwarderStack, events_url: str) -> None:
         UpdateExpression="SET opened_at = :past",
         ExpressionAttributeValues={":past": {"N": "1000"}},
     )
+
+
+def direct_eventbridge_alert() -> dict[str, Any]:
+    return application_alert("direct-invocation")
+
+
+def test_direct_invocation_raises_when_it_must_be_retried(stack: ForwarderStack, pd_sim: SimulatorHandle) -> None:
+    pd_sim.faults.inject(status=503, count=None, path_prefix="/v2/enqueue")
+    with pytest.raises(RetryableError, match="unavailable"):
+        app.lambda_handler(direct_eventbridge_alert(), LambdaContextStub(), forwarder=new_forwarder())
+    pd_sim.faults.clear()
+    assert app.lambda_handler(direct_eventbridge_alert(), LambdaContextStub(), forwarder=new_forwarder()) is None
+    assert [body["dedup_key"] for body in accepted(pd_sim)] == ["direct-invocation"]
+
+
+def test_direct_invocation_rejected_by_pagerduty_is_dead_lettered(
+    stack: ForwarderStack, pd_sim: SimulatorHandle
+) -> None:
+    pd_sim.faults.inject(status=400, count=1, path_prefix="/v2/enqueue")
+    assert app.lambda_handler(direct_eventbridge_alert(), LambdaContextStub(), forwarder=new_forwarder()) is None
+    [letter] = stack.dead_letters()
+    assert json.loads(letter["Body"]) == direct_eventbridge_alert()
