@@ -16,6 +16,7 @@ from pagerduty_utils.alert_forwarding import (
     BatchReport,
     ForwarderDependencies,
     InboundMessage,
+    MessageOutcome,
     Plan,
     Verdict,
     alert_key,
@@ -76,7 +77,8 @@ class FakePlanner:
         assert isinstance(content, Mapping)
         options = content["plan"]
         if "error" in options:
-            raise {"validation": ValidationError, "dependency": DependencyError}[options["error"]]("planner says no")
+            error = {"validation": ValidationError, "dependency": DependencyError, "bug": KeyError}[options["error"]]
+            raise error("planner says no")
         events = tuple(AlertEvent.model_validate(item) for item in content["events"])
         return Plan(events=events, dropped=options.get("dropped", 0), unroutable=tuple(options.get("unroutable", ())))
 
@@ -223,7 +225,7 @@ def test_duplicates_within_a_batch_are_sent_once(harness: Harness) -> None:
 def test_late_trigger_never_reopens_a_resolved_alert(harness: Harness) -> None:
     harness.run(message("m1", event("a", EventAction.RESOLVE, minute=10)))
     report = harness.run(message("m2", event("a", minute=3)))
-    assert report.outcomes["m2"] == report.outcomes["m2"].__class__(Verdict.SKIPPED, "stale")
+    assert report.outcomes["m2"] == MessageOutcome(Verdict.SKIPPED, "stale")
     assert harness.sender.sent_actions("a") == ["resolve"]
 
 
@@ -280,9 +282,15 @@ def test_without_a_dead_letter_queue_permanent_failures_stay_queued(harness: Har
     assert report.retried == ["m1"]
 
 
-def test_planner_dependency_failure_is_retried(harness: Harness) -> None:
-    report = harness.run(message("m1", error="dependency"))
+@pytest.mark.parametrize("error", ["dependency", "bug"])
+def test_planner_failure_retries_only_its_message(harness: Harness, error: str) -> None:
+    report = harness.run(message("m1", error=error), message("m2", event("a")))
     assert report.retried == ["m1"]
+    assert report.outcomes["m2"].verdict is Verdict.DELIVERED
+
+
+def test_message_that_maps_to_nothing_is_skipped(harness: Harness) -> None:
+    assert harness.run(message("m1")).outcomes["m1"] == MessageOutcome(Verdict.SKIPPED, "nothing to send")
 
 
 def test_dropped_alerts_are_counted_not_sent(harness: Harness) -> None:

@@ -196,6 +196,10 @@ class AlertForwarder:
         except PagerDutyUtilsError as exc:
             tally.problems.append((_reason_code(exc), str(exc)))
             return
+        except Exception as exc:  # a bug must not fail the whole batch: retry this message alone
+            logger.exception("unexpected error while planning", extra={"message_id": tally.message.message_id})
+            tally.retry = MessageOutcome(Verdict.RETRY, "unexpected", type(exc).__name__)
+            return
         tally.dropped = plan.dropped
         tally.problems.extend(("unroutable", detail) for detail in plan.unroutable)
         for event in plan.events:
@@ -481,7 +485,9 @@ def _message_outcome(tally: _Tally) -> MessageOutcome:
         return MessageOutcome(Verdict.DELIVERED)
     if results:
         return MessageOutcome(Verdict.SKIPPED, results[0].reason)
-    return MessageOutcome(Verdict.DROPPED if tally.dropped else Verdict.SKIPPED, "dropped by rule")
+    if tally.dropped:
+        return MessageOutcome(Verdict.DROPPED, "dropped by rule")
+    return MessageOutcome(Verdict.SKIPPED, "nothing to send")
 
 
 def _settle_all(
