@@ -167,7 +167,7 @@ class ForwarderDependencies:
 
 
 class AlertForwarder:
-    """``forwarder.forward(messages, deadline=...)`` -> ``BatchReport``; ``run`` drives it from sync code."""
+    """``await forwarder.forward(messages, deadline=...)`` -> ``BatchReport`` (``deadline``: ``time.monotonic()``)."""
 
     def __init__(self, dependencies: ForwarderDependencies, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._deps = dependencies
@@ -227,7 +227,7 @@ class AlertForwarder:
                     _log_event("alert not sent again", delivery)
             if fresh:
                 sendable[key] = fresh
-        open_for = self._deps.circuit.open_for()
+        open_for = await asyncio.to_thread(self._deps.circuit.open_for)
         if open_for is not None and open_for > 0:
             _settle_all(
                 [delivery for group in sendable.values() for delivery in group],
