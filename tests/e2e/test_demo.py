@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not TEMPLATE.exists(), reason=
 
 
 def test_demo_shows_an_alert_from_cloudwatch_to_pagerduty_and_back_then_a_health_run() -> None:
-    completed = subprocess.run(  # noqa: S603  # our own CLI
+    completed = subprocess.run(  # our own CLI
         [sys.executable, "-m", "pdutils.cli", "demo", "--template", str(TEMPLATE)],
         capture_output=True,
         text=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -39,8 +40,10 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    # moto keeps its state per process: other tests' embedded AWS shares it, hence a stack name of our own.
+    config = LocalStackConfig(TEMPLATE, stack_name="e2e-events", write_record=False)
     logs = (tmp_path_factory.mktemp("logs") / "functions.log").open("w")
-    with logs, running_local_stack(LocalStackConfig(TEMPLATE, function_logs=logs, write_record=False)) as stack:
+    with logs, running_local_stack(dataclasses.replace(config, function_logs=logs)) as stack:
         yield stack
 
 
@@ -65,8 +68,10 @@ def pdutils_invoke(function_id: str, event_file: Path, stack: LocalStack, env_va
         str(stack.target.endpoint_url),
         "--env-vars",
         str(env_vars),
+        "--stack-name",
+        stack.stack.name,
     ]
-    completed = subprocess.run(  # noqa: S603  # our own CLI
+    completed = subprocess.run(  # our own CLI
         [*command, *options], capture_output=True, text=True, timeout=120, check=False
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

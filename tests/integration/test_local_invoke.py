@@ -27,7 +27,7 @@ def pdutils_invoke(*arguments: str, event: dict[str, Any], tmp_path: Path) -> su
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(event))
     command = [sys.executable, "-m", "pdutils.cli", "invoke", *arguments, "-e", str(event_file)]
-    return subprocess.run(  # noqa: S603  # our own CLI
+    return subprocess.run(  # our own CLI
         [*command, "--template", str(FIXTURE_TEMPLATE)], capture_output=True, text=True, timeout=60, check=False
     )
 

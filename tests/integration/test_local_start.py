@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 def running_command(*arguments: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     """Run ``pdutils <arguments>`` until it prints that it is ready; yields the process and what it printed."""
     command = [sys.executable, "-m", "pdutils.cli", *arguments, "--template", str(FIXTURE_TEMPLATE)]
-    process = subprocess.Popen(  # noqa: S603  # our own CLI
+    process = subprocess.Popen(  # our own CLI
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     assert process.stdout is not None
@@ -70,7 +70,7 @@ def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Pope
     assert response.status_code == 201
     assert response.json()["environment"]["STATE_TABLE_NAME"].startswith("pdutils-local-StateTable-")
 
-    invoked = subprocess.run(  # noqa: S603  # our own CLI
+    invoked = subprocess.run(  # our own CLI
         [sys.executable, "-m", "pdutils.cli", "invoke", "EchoFunction", "-e", "-", "--template", str(FIXTURE_TEMPLATE)],
         input='{"httpMethod": "GET"}',
         capture_output=True,
