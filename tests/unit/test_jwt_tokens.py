@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -196,3 +198,9 @@ def test_key_set_keeps_its_order() -> None:
 
 def test_secret_keys_name_their_reference_and_nothing_else() -> None:
     assert repr(SecretSigningKeys("health/token-keys")) == "SecretSigningKeys('health/token-keys')"
+
+
+def test_importing_the_module_leaves_pyjwt_for_the_first_token() -> None:
+    probe = "import sys, pagerduty_utils.jwt_tokens; print('jwt' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -11,6 +11,9 @@ as a public key), the claims exp, iat, iss, aud and sub are required, the audien
 policy's, clocks may disagree by the policy's leeway only, and a token may not live (exp - iat) longer than the
 policy allows, whoever signed it. Errors are ``InvalidTokenError`` (a ``SignatureError``) with a reason that
 never contains the token or a key; a missing or unusable key set is a ``ConfigurationError``.
+
+PyJWT (with ``cryptography``, ~90 ms) is imported on the first issue or verification, not with this module: a
+function that only may verify a token does not pay for it at cold start.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from pagerduty_utils.exceptions import ConfigurationError, SignatureError, ValidationError
 from pagerduty_utils.secrets import get_secret_json
+
+if TYPE_CHECKING:
+    import jwt
 
 ALGORITHM = "HS256"
 ALLOWED_ALGORITHMS = (ALGORITHM,)
@@ -116,6 +120,8 @@ class TokenAuthority:
             raise ValidationError("a token needs a subject")
         if not 0 < lifetime_seconds <= self._policy.max_lifetime_seconds:
             raise ValidationError(f"token lifetime must be between 1 and {self._policy.max_lifetime_seconds} seconds")
+        import jwt  # noqa: PLC0415  # deferred, see the module docstring
+
         issued_at = int(self._clock())
         claims = {
             "iss": self._policy.issuer,
@@ -131,12 +137,6 @@ class TokenAuthority:
         """The token's identity when it is valid now; ``InvalidTokenError`` (or ``ExpiredTokenError``) if not."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidTokenError("token is empty or too long")
-        try:
-            algorithm = jwt.get_unverified_header(token).get("alg")
-        except jwt.InvalidTokenError:
-            raise InvalidTokenError("token is malformed") from None
-        if algorithm not in ALLOWED_ALGORITHMS:
-            raise InvalidTokenError(f"token algorithm {str(algorithm)[:16]!r} is not allowed")
         claims = self._decode(token)
         issued_at, expires_at = _timestamp(claims, "iat"), _timestamp(claims, "exp")
         if expires_at - issued_at > self._policy.max_lifetime_seconds:
@@ -152,6 +152,14 @@ class TokenAuthority:
     def _decode(self, token: str) -> dict[str, Any]:
         """The claims, checked against the first key whose signature matches (claims are only read after a
         signature matched: PyJWT verifies the signature before it validates any claim)."""
+        import jwt  # noqa: PLC0415  # deferred, see the module docstring
+
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except jwt.InvalidTokenError:
+            raise InvalidTokenError("token is malformed") from None
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise InvalidTokenError(f"token algorithm {str(algorithm)[:16]!r} is not allowed")
         for key in self._keys.active():
             try:
                 claims: dict[str, Any] = jwt.decode(
@@ -181,6 +189,8 @@ def _timestamp(claims: dict[str, Any], name: str) -> int:
 
 def _refusal(error: jwt.InvalidTokenError) -> InvalidTokenError:
     """Our error for PyJWT's, with a reason of our own (PyJWT's messages may quote claim values)."""
+    import jwt  # noqa: PLC0415  # deferred, see the module docstring
+
     if isinstance(error, jwt.ExpiredSignatureError):
         return ExpiredTokenError("token has expired")
     if isinstance(error, jwt.MissingRequiredClaimError):
