@@ -6,7 +6,10 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import boto3
 import pytest
+from botocore.stub import Stubber
+from mypy_boto3_kms import KMSClient
 from typing_extensions import override
 
 from pagerduty_utils.api_client.errors import (
@@ -15,6 +18,7 @@ from pagerduty_utils.api_client.errors import (
     RateLimitedError,
 )
 from pagerduty_utils.exceptions import ConfigurationError
+from pagerduty_utils.health_monitor.checks.kms_key import KmsKeyCheck
 from pagerduty_utils.health_monitor.checks.pagerduty import AbilitiesProbe, PagerDutyRestCheck
 from pagerduty_utils.health_monitor.checks.secrets_access import SecretsCheck
 from pagerduty_utils.health_monitor.operations import status_change_notification
@@ -233,3 +237,30 @@ def test_secrets_check_names_unreadable_secrets_and_never_their_values() -> None
     assert missing.status is HealthStatus.UNHEALTHY
     assert "'pd/missing'" in missing.reason
     assert "tok-value" not in missing.reason + healthy.reason
+
+
+@pytest.fixture
+def kms_client() -> KMSClient:
+    return boto3.client("kms", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture
+def stubbed_kms(kms_client: KMSClient) -> Iterator[Stubber]:
+    with Stubber(kms_client) as stubber:
+        stubber.add_response("describe_key", {"KeyMetadata": {"KeyId": "k", "KeyState": "Enabled"}}, {"KeyId": "k"})
+        yield stubber
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("AccessDeniedException", HealthStatus.UNHEALTHY), ("ThrottlingException", HealthStatus.DEGRADED)],
+)
+def test_kms_key_that_describes_but_cannot_encrypt(
+    stubbed_kms: Stubber, kms_client: KMSClient, code: str, status: HealthStatus
+) -> None:
+    stubbed_kms.add_client_error("generate_data_key", service_error_code=code, http_status_code=400)
+    outcome = KmsKeyCheck("k", kms_client).run(deadline=0.0)
+    assert outcome.status is status
+    assert "GenerateDataKey" in outcome.reason
+    assert code in outcome.reason
