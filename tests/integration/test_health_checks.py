@@ -15,6 +15,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -30,6 +31,7 @@ from pagerduty_utils.health_monitor.checks.secrets_access import SecretsCheck
 from pagerduty_utils.health_monitor.checks.state_table import PROBE_KEY, StateTableCheck
 from pagerduty_utils.health_monitor.report import HealthStatus
 from pdutils.moto_server import MotoEndpoint
+from pdutils.testing.forwarder import create_state_table
 
 pytestmark = pytest.mark.integration
 
@@ -40,12 +42,7 @@ NO_DEADLINE = float("inf")
 @pytest.fixture
 def dynamodb(aws: MotoEndpoint) -> DynamoDBClient:
     client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_state_table(client, TABLE)
     return client
 
 
@@ -113,20 +110,6 @@ def fresh_secret_cache() -> Iterator[None]:
     secrets.clear_cache()
 
 
-def put_circuit(dynamodb: DynamoDBClient, host: str, state: str, *, expires_in: int = 3600) -> None:
-    now = int(time.time())
-    dynamodb.put_item(
-        TableName=TABLE,
-        Item={
-            "pk": {"S": f"circuit#{host}"},
-            "state": {"S": state},
-            "failure_count": {"N": "5"},
-            "opened_at": {"N": str(now - 30)},
-            "expiration": {"N": str(now + expires_in)},
-        },
-    )
-
-
 class TestStateTable:
     def test_writes_and_reads_the_probe(self, dynamodb: DynamoDBClient) -> None:
         outcome = StateTableCheck(TABLE, dynamodb).run(NO_DEADLINE)
@@ -141,27 +124,57 @@ class TestStateTable:
 
 
 class TestCircuits:
-    def test_no_circuit_items_means_closed(self, dynamodb: DynamoDBClient) -> None:
-        put_circuit(dynamodb, "events.pagerduty.com", "CLOSED")
+    """Circuit items written the way the forwarder writes them: Powertools' DynamoDB persistence on the table."""
+
+    @pytest.fixture
+    def circuits(self, dynamodb: DynamoDBClient) -> CircuitBreakerDynamoDBPersistence:
+        return CircuitBreakerDynamoDBPersistence(
+            table_name=TABLE, key_attr="pk", expiry_attr="expiration", boto3_client=dynamodb
+        )
+
+    def test_closed_circuits_are_healthy_and_other_items_are_not_circuits(
+        self, dynamodb: DynamoDBClient, circuits: CircuitBreakerDynamoDBPersistence
+    ) -> None:
+        circuits.save_open("circuit#events.pagerduty.com", failure_count=5, opened_at=int(time.time()))
+        circuits.save_closed("circuit#events.pagerduty.com")
         dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "alert#x"}, "state": {"S": "OPEN"}})
         outcome = CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE)
         assert outcome.status is HealthStatus.HEALTHY
         assert outcome.reason == "1 circuit(s) recorded, all closed"
 
-    def test_open_circuit_is_unhealthy_and_named(self, dynamodb: DynamoDBClient) -> None:
-        put_circuit(dynamodb, "events.pagerduty.com", "OPEN")
-        put_circuit(dynamodb, "api.pagerduty.com", "HALF_OPEN")
+    def test_open_circuit_is_unhealthy_and_named(
+        self, dynamodb: DynamoDBClient, circuits: CircuitBreakerDynamoDBPersistence
+    ) -> None:
+        opened_at = int(time.time()) - 30
+        circuits.save_open("circuit#events.pagerduty.com", failure_count=5, opened_at=opened_at)
+        circuits.save_open("circuit#api.pagerduty.com", failure_count=5, opened_at=opened_at)
+        assert circuits.try_acquire_half_open("circuit#api.pagerduty.com", owner="probe", opened_at=opened_at)
         outcome = CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE)
         assert outcome.status is HealthStatus.UNHEALTHY
         assert outcome.reason.startswith("open: events.pagerduty.com (for ")
         assert "api.pagerduty.com" in outcome.reason
 
-    def test_half_open_circuit_is_degraded(self, dynamodb: DynamoDBClient) -> None:
-        put_circuit(dynamodb, "events.pagerduty.com", "HALF_OPEN")
-        assert CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE).status is HealthStatus.DEGRADED
+    def test_half_open_circuit_is_degraded(
+        self, dynamodb: DynamoDBClient, circuits: CircuitBreakerDynamoDBPersistence
+    ) -> None:
+        opened_at = int(time.time()) - 60
+        circuits.save_open("circuit#events.pagerduty.com", failure_count=5, opened_at=opened_at)
+        assert circuits.try_acquire_half_open("circuit#events.pagerduty.com", owner="probe", opened_at=opened_at)
+        outcome = CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE)
+        assert outcome.status is HealthStatus.DEGRADED
+        assert outcome.reason.startswith("half-open (probing recovery): events.pagerduty.com")
 
     def test_expired_open_circuit_is_ignored(self, dynamodb: DynamoDBClient) -> None:
-        put_circuit(dynamodb, "events.pagerduty.com", "OPEN", expires_in=-10)
+        expired = int(time.time()) - 10
+        dynamodb.put_item(
+            TableName=TABLE,
+            Item={
+                "pk": {"S": "circuit#events.pagerduty.com"},
+                "state": {"S": "OPEN"},
+                "opened_at": {"N": str(expired - 3600)},
+                "expiration": {"N": str(expired)},
+            },
+        )
         assert CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE).status is HealthStatus.HEALTHY
 
 
