@@ -19,8 +19,8 @@ from pagerduty_utils.audit_logger import audit_logger
 from pagerduty_utils.error_handler import register_error_handlers
 from pagerduty_utils.observability import logger, metrics, tracer
 from pagerduty_utils.settings import ReceiverSettings, load_settings
-from pagerduty_utils.webhook_processor.api_gateway import webhook_request_from
-from pagerduty_utils.webhook_processor.health_snapshot import health_status_code
+from pagerduty_utils.webhook_processor.api_gateway import header, request_id, webhook_request_from
+from pagerduty_utils.webhook_processor.health_access import AUTHORIZATION_HEADER, health_view
 from pagerduty_utils.webhook_processor.wiring import ReceiverDependencies, build_dependencies
 
 JSON = "application/json"
@@ -39,9 +39,13 @@ def receive_webhook() -> Response[str]:
 
 @app.get("/health")
 def health() -> Response[str]:
-    report = _dependencies().health.latest()
-    body = report if report is not None else {"status": "unknown", "detail": "no health report available"}
-    return Response(status_code=health_status_code(report), content_type=JSON, body=json.dumps(body))
+    """The status for anyone; the full report for a valid bearer token (``webhook_processor.health_access``)."""
+    dependencies = _dependencies()
+    full = dependencies.health_access.allows_full_report(
+        header(app.current_event, AUTHORIZATION_HEADER), request_id=request_id(app.current_event)
+    )
+    view = health_view(dependencies.health.latest(), full=full)
+    return Response(status_code=view.status_code, content_type=JSON, body=json.dumps(view.body))
 
 
 def _dependencies() -> ReceiverDependencies:

@@ -20,6 +20,7 @@ from pagerduty_utils.exceptions import (
 )
 from pagerduty_utils.webhook_processor.errors import (
     DeliveryInProgressError,
+    InvalidCredentialsError,
     MalformedSignatureError,
     PayloadTooLargeError,
 )
@@ -32,6 +33,7 @@ from pdutils.testing.webhook_fakes import RecordingAudit
         (PayloadTooLargeError("body exceeds 10 bytes"), 413, "payload-too-large"),
         (MalformedSignatureError("header is missing"), 400, "malformed-signature"),
         (SignatureError("no match"), 403, "invalid-signature"),
+        (InvalidCredentialsError("token has expired"), 401, "invalid-token"),
         (ValidationError("bad field"), 400, "invalid-request"),
         (DeliveryInProgressError("busy", retry_after=30), 503, "delivery-in-progress"),
         (DependencyError("DynamoDB PutItem failed: ThrottlingException"), 503, "temporarily-unavailable"),
@@ -59,6 +61,12 @@ def test_only_safe_details_are_exposed() -> None:
 def test_retry_after_header_for_retryable_errors() -> None:
     assert problem_for(DeliveryInProgressError("busy", retry_after=29.6)).headers() == {"Retry-After": "30"}
     assert problem_for(ValidationError("x")).headers() == {}
+
+
+def test_invalid_credentials_say_how_to_authenticate_but_not_which_check_failed() -> None:
+    problem = problem_for(InvalidCredentialsError("token is for another audience"))
+    assert problem.headers() == {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    assert "audience" not in problem.detail
 
 
 def client_error(code: str) -> ClientError:

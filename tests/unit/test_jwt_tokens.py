@@ -17,29 +17,21 @@ from pagerduty_utils.jwt_tokens import (
     ExpiredTokenError,
     InvalidTokenError,
     SecretSigningKeys,
-    SigningKeys,
     TokenAuthority,
     TokenPolicy,
     signing_keys_from,
 )
+from pdutils.testing.webhook_fakes import StaticSigningKeys
 
-CURRENT_KEY = b"current-signing-key-0123456789abcdef"
-PREVIOUS_KEY = b"previous-signing-key-0123456789abcdef"
-RETIRED_KEY = b"retired-signing-key-0123456789abcdef"
+CURRENT_KEY = "current-signing-key-0123456789abcdef"
+PREVIOUS_KEY = "previous-signing-key-0123456789abcdef"
+RETIRED_KEY = "retired-signing-key-0123456789abcdef"
 POLICY = TokenPolicy(issuer="pagerduty-utils", audience="pagerduty-utils/health", max_lifetime_seconds=3600)
 
 
-class FixedKeys(SigningKeys):
-    def __init__(self, *keys: bytes) -> None:
-        self._keys = keys
-
-    def active(self) -> tuple[bytes, ...]:
-        return self._keys
-
-
-def authority(*keys: bytes, policy: TokenPolicy = POLICY, clock: float | None = None) -> TokenAuthority:
+def authority(*keys: str, policy: TokenPolicy = POLICY, clock: float | None = None) -> TokenAuthority:
     return TokenAuthority(
-        FixedKeys(*(keys or (CURRENT_KEY,))), policy, clock=time.time if clock is None else lambda: clock
+        StaticSigningKeys(*(keys or (CURRENT_KEY,))), policy, clock=time.time if clock is None else lambda: clock
     )
 
 
@@ -183,17 +175,17 @@ def test_garbage_is_refused(token: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [[], {}, "a-single-key-that-is-long-enough-0123", [""], ["short"], [CURRENT_KEY.decode(), 7]],
+    [[], {}, "a-single-key-that-is-long-enough-0123", [""], ["short"], [CURRENT_KEY, 7]],
 )
 def test_unusable_key_sets_are_configuration_errors_that_do_not_quote_keys(value: Any) -> None:
     with pytest.raises(ConfigurationError) as caught:
         signing_keys_from(value, source="health/token-keys")
-    assert CURRENT_KEY.decode() not in str(caught.value)
+    assert CURRENT_KEY not in str(caught.value)
 
 
 def test_key_set_keeps_its_order() -> None:
-    keys = signing_keys_from([CURRENT_KEY.decode(), PREVIOUS_KEY.decode()], source="health/token-keys")
-    assert keys == (CURRENT_KEY, PREVIOUS_KEY)
+    keys = signing_keys_from([CURRENT_KEY, PREVIOUS_KEY], source="health/token-keys")
+    assert keys == (CURRENT_KEY.encode(), PREVIOUS_KEY.encode())
 
 
 def test_secret_keys_name_their_reference_and_nothing_else() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from functions.webhook_receiver.app import lambda_handler
+from pagerduty_utils.jwt_tokens import TokenAuthority, TokenPolicy
+from pagerduty_utils.webhook_processor.health_access import HEALTH_TOKEN_POLICY, HealthAccess
 from pagerduty_utils.webhook_processor.health_snapshot import HealthSnapshotReader
 from pagerduty_utils.webhook_processor.models import WebhookEnvelope
 from pagerduty_utils.webhook_processor.processing import ReceiverPolicy, WebhookProcessor
@@ -27,6 +30,7 @@ from pdutils.testing.webhook_fakes import (
     RecordingCounter,
     RecordingPublisher,
     StaticSecrets,
+    StaticSigningKeys,
     incident_data,
     webhook_body,
 )
@@ -34,6 +38,8 @@ from pdutils.testing.webhook_fakes import (
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO.parent / "shared" / "reference" / "pagerduty" / "webhooks-v3"
 LOCAL_SECRET = "local-webhook-secret"
+HEALTH_KEY = "health-token-signing-key-0123456789abcdef"
+FULL_REPORT = {"status": "degraded", "checked_at": "2026-11-27T04:00:00Z", "checks": [{"name": "secret:pagerduty/x"}]}
 MAX_BODY_BYTES = 64 * 1024
 
 # The handler flushes Powertools metrics; these tests count through a fake, so the flush finds none.
@@ -68,7 +74,11 @@ class Stack:
         return response
 
 
-def build_stack(clock: Callable[[], datetime] = lambda: datetime.now(UTC), secret: str = LOCAL_SECRET) -> Stack:
+def build_stack(
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    secret: str = LOCAL_SECRET,
+    health_keys: StaticSigningKeys | None = None,
+) -> Stack:
     bus = RecordingPublisher()
     audit = RecordingAudit()
     health = FixedHealth(None)
@@ -81,7 +91,13 @@ def build_stack(clock: Callable[[], datetime] = lambda: datetime.now(UTC), secre
         metrics=RecordingCounter(),
         clock=clock,
     )
-    dependencies = ReceiverDependencies(processor=processor, health=health, max_body_bytes=MAX_BODY_BYTES)
+    tokens = TokenAuthority(health_keys, HEALTH_TOKEN_POLICY) if health_keys else None
+    dependencies = ReceiverDependencies(
+        processor=processor,
+        health=health,
+        max_body_bytes=MAX_BODY_BYTES,
+        health_access=HealthAccess(tokens, audit=audit),
+    )
     return Stack(dependencies, bus, audit, health)
 
 
@@ -229,21 +245,98 @@ def test_every_reference_payload_is_published(
     assert stack.bus.published[0].data_type == (document.get("type") or document["event"]["data"]["type"])
 
 
+HEALTH_REPORTS = [
+    ({"status": "healthy", "checked_at": "2026-11-27T04:00:00Z", "checks": []}, 200),
+    (FULL_REPORT, 200),
+    ({"status": "unhealthy", "checked_at": "2026-11-27T04:00:00Z", "checks": []}, 503),
+    (None, 503),
+]
+NO_REPORT = {"status": "unknown", "detail": "no health report available"}
+
+
+@pytest.fixture
+def token_stack() -> Stack:
+    """A receiver with a health token key set (the previous key still active)."""
+    return build_stack(health_keys=StaticSigningKeys(HEALTH_KEY, "previous-health-key-0123456789abcdef"))
+
+
+def health_event(authorization: str | None = None) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((REPO / "events" / "apigateway_health.json").read_text())
+    if authorization is not None:
+        event["headers"]["Authorization"] = authorization
+        event["multiValueHeaders"]["Authorization"] = [authorization]
+    return event
+
+
+def health_token(
+    key: str = HEALTH_KEY, *, policy: TokenPolicy = HEALTH_TOKEN_POLICY, issued_at: float | None = None
+) -> str:
+    clock = (lambda: issued_at) if issued_at is not None else time.time
+    return TokenAuthority(StaticSigningKeys(key), policy, clock=clock).issue("ops@example.com", lifetime_seconds=300)
+
+
+@pytest.mark.parametrize(("report", "status"), HEALTH_REPORTS)
+def test_health_without_credentials_serves_the_status_alone(
+    token_stack: Stack, report: dict[str, Any] | None, status: int
+) -> None:
+    token_stack.health.report = report
+    response = token_stack.invoke(health_event())
+    assert response["statusCode"] == status
+    assert json.loads(response["body"]) == {"status": (report or NO_REPORT)["status"]}
+    assert token_stack.audit.records == []
+
+
+@pytest.mark.parametrize(("report", "status"), HEALTH_REPORTS)
+def test_health_with_a_valid_token_serves_the_full_report(
+    token_stack: Stack, report: dict[str, Any] | None, status: int
+) -> None:
+    token_stack.health.report = report
+    response = token_stack.invoke(health_event(f"Bearer {health_token()}"))
+    assert response["statusCode"] == status
+    assert json.loads(response["body"]) == (report or NO_REPORT)
+    (audit,) = token_stack.audit.records
+    assert (audit.action, audit.outcome, audit.context["subject"]) == ("health.token", "accepted", "ops@example.com")
+
+
+def test_health_scheme_is_case_insensitive_and_a_previous_key_still_verifies(token_stack: Stack) -> None:
+    token_stack.health.report = FULL_REPORT
+    token = health_token("previous-health-key-0123456789abcdef")
+    response = token_stack.invoke(health_event(f"bearer {token}"))
+    assert json.loads(response["body"]) == FULL_REPORT
+
+
 @pytest.mark.parametrize(
-    ("report", "status"),
+    ("authorization", "reason"),
     [
-        ({"status": "healthy", "checked_at": "2026-11-27T04:00:00Z", "checks": []}, 200),
-        ({"status": "degraded", "checked_at": "2026-11-27T04:00:00Z", "checks": [{"name": "sqs"}]}, 200),
-        ({"status": "unhealthy", "checked_at": "2026-11-27T04:00:00Z", "checks": []}, 503),
-        (None, 503),
+        (f"Bearer {health_token(issued_at=time.time() - 3000)}", "expired"),
+        (f"Bearer {health_token('an-unknown-key-0123456789abcdef0123')}", "signature"),
+        (f"Bearer {health_token(policy=TokenPolicy(issuer='pagerduty-utils', audience='elsewhere'))}", "audience"),
+        (f"Basic {base64.b64encode(b'ops:password').decode()}", "not a bearer token"),
+        ("Bearer ", "not a bearer token"),
+        ("Bearer not.a.token", "malformed"),
     ],
 )
-def test_health_serves_the_latest_report(stack: Stack, report: dict[str, Any] | None, status: int) -> None:
-    stack.health.report = report
-    event = json.loads((REPO / "events" / "apigateway_health.json").read_text())
-    response = stack.invoke(event)
-    assert response["statusCode"] == status
-    assert json.loads(response["body"]) == (report or {"status": "unknown", "detail": "no health report available"})
+def test_health_with_bad_credentials_is_a_401_problem_and_an_audit_record(
+    token_stack: Stack, authorization: str, reason: str
+) -> None:
+    token_stack.health.report = FULL_REPORT
+    response = token_stack.invoke(health_event(authorization))
+    status, problem = status_and_body(response)
+    assert (status, problem["type"]) == (401, "urn:pagerduty-utils:problem:invalid-token")
+    assert response["multiValueHeaders"]["WWW-Authenticate"] == ['Bearer error="invalid_token"']
+    assert "checks" not in response["body"]
+    (audit,) = token_stack.audit.records
+    assert (audit.action, audit.outcome) == ("health.token", "rejected")
+    assert audit.reason is not None
+    assert reason in audit.reason
+    credentials = authorization.partition(" ")[2]
+    assert not credentials or credentials not in audit.reason + response["body"]
+
+
+def test_health_without_a_key_set_serves_the_status_alone_even_to_a_valid_token(stack: Stack) -> None:
+    stack.health.report = FULL_REPORT
+    response = stack.invoke(health_event(f"Bearer {health_token()}"))
+    assert status_and_body(response) == (200, {"status": "degraded"})
 
 
 header_names = st.sampled_from(["X-PagerDuty-Signature", "x-pagerduty-signature", "X-Webhook-Id", "Content-Type", "X"])

@@ -28,6 +28,7 @@ from pagerduty_utils.exceptions import (
 )
 from pagerduty_utils.webhook_processor.errors import (
     DeliveryInProgressError,
+    InvalidCredentialsError,
     MalformedSignatureError,
     PayloadTooLargeError,
 )
@@ -60,6 +61,7 @@ class ProblemKind:
 _PROBLEM_KINDS: tuple[tuple[type[Exception], ProblemKind], ...] = (
     (PayloadTooLargeError, ProblemKind(413, "payload-too-large", "Payload too large", True)),
     (MalformedSignatureError, ProblemKind(400, "malformed-signature", "Malformed signature header", True)),
+    (InvalidCredentialsError, ProblemKind(401, "invalid-token", "Invalid credentials", False)),
     (SignatureError, ProblemKind(403, "invalid-signature", "No valid signature", False)),
     (ValidationError, ProblemKind(400, "invalid-request", "Invalid request", True)),
     (DeliveryInProgressError, ProblemKind(503, "delivery-in-progress", "Delivery in progress", True)),
@@ -69,6 +71,8 @@ _PROBLEM_KINDS: tuple[tuple[type[Exception], ProblemKind], ...] = (
 )
 _UNEXPECTED = ProblemKind(500, "internal-error", "Internal error", False)
 _GENERIC_DETAILS = {
+    # Which check a token failed (expired, forged, wrong audience) is for the audit log, not for the caller.
+    401: "The bearer token is missing, invalid or expired.",
     403: "The request signature does not match any active secret.",
     500: "The request could not be processed; it can be retried later.",
     503: "A dependency is temporarily unavailable; retry later.",
@@ -96,7 +100,10 @@ class Problem:
         return document
 
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        if self.kind.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return headers
 
 
 def problem_for(error: Exception, *, request_id: str | None = None) -> Problem:

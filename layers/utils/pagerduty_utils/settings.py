@@ -83,6 +83,8 @@ class ReceiverSettings(CommonSettings):
     # Longer than the function timeout: a claim outliving its invocation means that invocation crashed.
     processing_lease_seconds: PositiveInt = Field(30, alias="WEBHOOK_PROCESSING_LEASE_SECONDS")
     incident_state_retention_seconds: PositiveInt = Field(30 * 86400, alias="INCIDENT_STATE_RETENTION_SECONDS")
+    # Keys of the tokens that unlock the full GET /health report; unset (or empty): only the status is served.
+    health_token_secret_id: str | None = Field(None, alias="HEALTH_TOKEN_SECRET_ID")
 
 
 class HealthSettings(CommonSettings):

@@ -25,6 +25,7 @@ from pagerduty_utils.incident_state import (
     IncidentState,
     WebhookStateStore,
 )
+from pagerduty_utils.jwt_tokens import SigningKeys
 from pagerduty_utils.webhook_processor.normalized import NormalizedIncidentEvent
 from pagerduty_utils.webhook_processor.signature import WebhookSecretSource
 
@@ -37,6 +38,16 @@ class StaticSecrets(WebhookSecretSource):
 
     def active_secrets(self) -> tuple[bytes, ...]:
         return self._values
+
+
+class StaticSigningKeys(SigningKeys):
+    """Health token keys, the signing key first."""
+
+    def __init__(self, *keys: str) -> None:
+        self._keys = tuple(key.encode() for key in keys)
+
+    def active(self) -> tuple[bytes, ...]:
+        return self._keys
 
 
 @dataclass

@@ -15,3 +15,7 @@ class PayloadTooLargeError(ValidationError):
 
 class DeliveryInProgressError(RetryableError):
     """Another invocation is processing the same event right now; the sender should retry later."""
+
+
+class InvalidCredentialsError(SignatureError):
+    """The request's ``Authorization`` header is not a bearer token that verifies."""

@@ -6,7 +6,7 @@ a slow dependency should turn into a quick 5xx (PagerDuty retries) rather than a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import boto3
 from botocore.config import Config
@@ -14,8 +14,10 @@ from botocore.config import Config
 from pagerduty_utils.audit_logger import audit_logger
 from pagerduty_utils.event_publisher import EventBridgePublisher, SnsNotificationPublisher
 from pagerduty_utils.incident_state import DynamoDBWebhookStateStore
+from pagerduty_utils.jwt_tokens import SecretSigningKeys, TokenAuthority
 from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.settings import ReceiverSettings
+from pagerduty_utils.webhook_processor.health_access import HEALTH_TOKEN_POLICY, HealthAccess
 from pagerduty_utils.webhook_processor.health_snapshot import DynamoDBHealthSnapshotReader, HealthSnapshotReader
 from pagerduty_utils.webhook_processor.processing import MetricsCounter, ReceiverPolicy, WebhookProcessor
 from pagerduty_utils.webhook_processor.signature import SecretsManagerWebhookSecrets
@@ -28,6 +30,8 @@ class ReceiverDependencies:
     processor: WebhookProcessor
     health: HealthSnapshotReader
     max_body_bytes: int
+    # Default: no key set, so ``GET /health`` serves the status alone.
+    health_access: HealthAccess = field(default_factory=lambda: HealthAccess(None, audit=audit_logger))
 
 
 def build_dependencies(
@@ -65,4 +69,12 @@ def build_dependencies(
         processor=processor,
         health=DynamoDBHealthSnapshotReader(settings.state_table_name, client=dynamodb),
         max_body_bytes=settings.max_body_bytes,
+        health_access=HealthAccess(_health_tokens(settings), audit=audit_logger),
     )
+
+
+def _health_tokens(settings: ReceiverSettings) -> TokenAuthority | None:
+    if not settings.health_token_secret_id:
+        return None
+    keys = SecretSigningKeys(settings.health_token_secret_id, max_age=settings.secrets_cache_seconds)
+    return TokenAuthority(keys, HEALTH_TOKEN_POLICY)
