@@ -16,6 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
+from botocore.config import Config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -283,6 +284,29 @@ class TestQueues:
         assert outcome.status is HealthStatus.DEGRADED
         assert "oldest 900s" in outcome.reason
         assert "oldest message over the threshold of 300s" in outcome.reason
+
+    def test_unreadable_age_degrades_but_the_depth_is_still_judged(self, queue_url: str) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            closed_port = server.getsockname()[1]
+        unreachable_cloudwatch = boto3.client(
+            "cloudwatch",
+            endpoint_url=f"http://127.0.0.1:{closed_port}",
+            config=Config(retries={"total_max_attempts": 1}, connect_timeout=1),
+        )
+        thresholds = QueueThresholds(max_depth=0, max_age_seconds=None, breach_status=HealthStatus.UNHEALTHY)
+        check = QueueCheck(
+            "dead_letter_queue", queue_url, thresholds, sqs=boto3.client("sqs"), cloudwatch=unreachable_cloudwatch
+        )
+
+        quiet = check.run(NO_DEADLINE)
+        boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody="undelivered alert")
+        deep = check.run(NO_DEADLINE)
+
+        assert quiet.status is HealthStatus.DEGRADED
+        assert quiet.reason == (
+            "queue pd-utils-dlq: 0 message(s), reading the oldest message's age failed: EndpointConnectionError"
+        )
+        assert deep.status is HealthStatus.UNHEALTHY
 
     def test_missing_queue_is_unhealthy(self, queue_url: str) -> None:
         outcome = self.dlq_check(queue_url + "-gone").run(NO_DEADLINE)

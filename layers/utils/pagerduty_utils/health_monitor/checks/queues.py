@@ -58,16 +58,31 @@ class QueueCheck(HealthCheck):
             attributes = self._sqs.get_queue_attributes(
                 QueueUrl=self._queue_url, AttributeNames=["ApproximateNumberOfMessages"]
             )["Attributes"]
-            oldest_age = self._oldest_message_age()
         except AWS_ERRORS as exc:
             return aws_failure(f"queue {self._queue_name}", exc)
         depth = int(attributes.get("ApproximateNumberOfMessages", "0"))
-        age_text = "age unknown (no CloudWatch datapoint)" if oldest_age is None else f"oldest {oldest_age:.0f}s"
+        oldest_age, age_text, age_readable = self._age()
         summary = f"queue {self._queue_name}: {depth} message(s), {age_text}"
         breaches = self._breaches(depth, oldest_age)
         if breaches:
             return CheckOutcome(status=self._thresholds.breach_status, reason=f"{summary}; " + ", ".join(breaches))
+        if not age_readable:
+            return CheckOutcome.degraded(summary)
         return CheckOutcome.healthy(summary)
+
+    def _age(self) -> tuple[float | None, str, bool]:
+        """(age in seconds or None, how to say it, whether CloudWatch could be read).
+
+        The age is the second signal: when CloudWatch cannot be read the depth is still judged, and the check
+        is at least degraded so that the missing half gets fixed.
+        """
+        try:
+            oldest_age = self._oldest_message_age()
+        except AWS_ERRORS as exc:
+            return None, aws_failure("reading the oldest message's age", exc).reason, False
+        if oldest_age is None:
+            return None, "age unknown (no CloudWatch datapoint)", True
+        return oldest_age, f"oldest {oldest_age:.0f}s", True
 
     def _breaches(self, depth: int, oldest_age: float | None) -> list[str]:
         limits = self._thresholds
