@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: tuple[str, ...] = ("sim", "invoke", "health", "start_api", "start", "redrive", "demo")
+COMMAND_MODULES: tuple[str, ...] = ("sim", "invoke", "health", "start_api", "start", "redrive", "demo", "token")
 
 
 def build_parser() -> argparse.ArgumentParser:
