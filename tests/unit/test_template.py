@@ -29,7 +29,12 @@ FUNCTION_SETTINGS: dict[str, type[CommonSettings]] = {
 }
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 # Actions with no resource-level permissions: "*" is the only resource AWS accepts for them.
-ACTIONS_WITHOUT_RESOURCE_TYPES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
+ACTIONS_WITHOUT_RESOURCE_TYPES = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "cloudwatch:PutMetricData",
+    "cloudwatch:GetMetricData",
+}
 STACK_KEY = {"Ref": "StackKey"}
 STACK_KEY_ARN = {"Fn::GetAtt": ["StackKey", "Arn"]}
 PSEUDO_PARAMETERS = {
@@ -202,7 +207,13 @@ def test_only_actions_without_resource_types_use_a_wildcard_resource(resources: 
         ),
         (
             "HealthCheckerRole",
-            {"sqs:GetQueueAttributes", "sns:Publish", "kms:Encrypt", "cloudwatch:PutMetricData"},
+            {
+                "sqs:GetQueueAttributes",
+                "sns:Publish",
+                "kms:Encrypt",
+                "cloudwatch:PutMetricData",
+                "cloudwatch:GetMetricData",
+            },
             {"sqs:ReceiveMessage", "sqs:SendMessage", "events:PutEvents"},
         ),
     ],
