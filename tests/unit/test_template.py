@@ -164,7 +164,7 @@ def test_secrets_reach_functions_only_as_references(template: dict[str, Any], fu
     parameters = template["Parameters"]
     for name, value in function_environment(template, function_id).items():
         if name.endswith("_SECRET_ID"):
-            (parameter,) = referenced_ids(value)
+            (parameter,) = set(referenced_ids(value)) - {"AWS::NoValue"}
             assert parameters[parameter]["Type"] == "String"
             assert "ssm:/" in parameters[parameter]["AllowedPattern"]
 
@@ -230,7 +230,7 @@ def test_roles_grant_what_their_function_does_and_no_more(
     ("role_id", "secret_parameters"),
     [
         ("AlertForwarderRole", {"RoutingKeysSecret"}),
-        ("WebhookReceiverRole", {"WebhookSecretsSecret"}),
+        ("WebhookReceiverRole", {"WebhookSecretsSecret", "HealthTokenSecret"}),
         ("HealthCheckerRole", {"RoutingKeysSecret", "WebhookSecretsSecret", "PagerDutyApiTokenSecret"}),
     ],
 )
@@ -431,6 +431,7 @@ class ParameterResolver:
             "Fn::Sub": self._sub,
             "Fn::Split": self._split,
             "Fn::If": self._if,
+            "Fn::Select": self._select,
         }
         if len(value) == 1 and next(iter(value)) in functions:
             ((name, argument),) = value.items()
@@ -438,10 +439,16 @@ class ParameterResolver:
         return {key: self.resolve(item) for key, item in value.items()}
 
     def _ref(self, name: str) -> Any:
-        return self._values[name]
+        return None if name == "AWS::NoValue" else self._values[name]
 
-    def _sub(self, text: str) -> str:
-        return re.sub(r"\$\{([^}]+)\}", lambda match: str(self._values[match[1]]), text)
+    def _select(self, argument: list[Any]) -> Any:
+        index, items = argument
+        return self.resolve(items)[int(index)]
+
+    def _sub(self, argument: str | list[Any]) -> str:
+        text, variables = argument if isinstance(argument, list) else (argument, {})
+        values = {**self._values, **{name: self.resolve(value) for name, value in variables.items()}}
+        return re.sub(r"\$\{([^}]+)\}", lambda match: str(values[match[1]]), text)
 
     def _split(self, argument: list[Any]) -> list[str]:
         delimiter, text = argument
@@ -565,3 +572,62 @@ def test_webhook_route_is_open_unless_an_allowlist_is_given(
     assert (allow["Resource"], "Condition" in allow) == ("execute-api:/*", False)
     assert deny["Resource"] == "execute-api:/*/POST/webhooks/pagerduty"
     assert deny["Condition"] == {"NotIpAddress": {"aws:SourceIp": allowed_sources}}
+
+
+@pytest.mark.parametrize(
+    ("reference", "action", "resource"),
+    [
+        ("", None, None),
+        (
+            "pd/health-keys",
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:pd/health-keys-??????",
+        ),
+        ("ssm:/pd/health-keys", "ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/pd/health-keys"),
+        (
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:pd/health-keys-AbCdEf",
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:pd/health-keys-AbCdEf",
+        ),
+    ],
+)
+def test_health_token_keys_are_optional_and_read_from_exactly_that_secret(
+    template: dict[str, Any], resources: dict[str, Any], reference: str, action: str | None, resource: str | None
+) -> None:
+    resolver = ParameterResolver(template, HealthTokenSecret=reference)
+    variable = function_environment(template, "WebhookReceiverFunction")["HEALTH_TOKEN_SECRET_ID"]
+    assert resolver.resolve(variable) == (reference or None)
+    policy = resources["HealthTokenSecretReadPolicy"]
+    assert policy["Condition"] == "HasHealthTokenSecret"
+    assert resolver.condition("HasHealthTokenSecret") == bool(reference)
+    assert {
+        "Fn::If": ["HasHealthTokenSecret", {"Ref": "HealthTokenSecretReadPolicy"}, {"Ref": "AWS::NoValue"}]
+    } in resources["WebhookReceiverRole"]["Properties"]["ManagedPolicyArns"]
+    if reference:
+        (statement,) = resolver.resolve(policy["Properties"]["PolicyDocument"]["Statement"])
+        assert (statement["Action"], statement["Resource"]) == (action, resource)
+
+
+def test_receiver_answers_within_pagerduty_budget_and_its_lease_outlives_it(template: dict[str, Any]) -> None:
+    timeout = function_property(template, "WebhookReceiverFunction", "Timeout")
+    lease = template["Parameters"]["WebhookProcessingLeaseSeconds"]
+    assert 5 < timeout <= 6
+    assert lease["MinValue"] > timeout
+    assert ReceiverSettings.model_fields["processing_lease_seconds"].default > timeout
+
+
+@pytest.mark.parametrize(
+    ("variable", "parameter"),
+    [
+        ("WEBHOOK_MAX_BODY_BYTES", "WebhookMaxBodyBytes"),
+        ("WEBHOOK_PROCESSING_LEASE_SECONDS", "WebhookProcessingLeaseSeconds"),
+        ("INCIDENT_STATE_RETENTION_SECONDS", "IncidentStateRetentionSeconds"),
+        ("WEBHOOK_REPLAY_WINDOW_SECONDS", "WebhookReplayWindowSeconds"),
+    ],
+)
+def test_receiver_tuning_parameters_default_to_the_settings_defaults(
+    template: dict[str, Any], variable: str, parameter: str
+) -> None:
+    assert function_environment(template, "WebhookReceiverFunction")[variable] == {"Ref": parameter}
+    (setting,) = (field for field in ReceiverSettings.model_fields.values() if field.alias == variable)
+    assert template["Parameters"][parameter]["Default"] == setting.default
