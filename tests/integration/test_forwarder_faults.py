@@ -30,6 +30,9 @@ CIRCUIT_THRESHOLD = 2
 def stack(forwarder_stack: ForwarderStack, pd_sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch) -> ForwarderStack:
     monkeypatch.setenv("PAGERDUTY_READ_TIMEOUT_SECONDS", "1")
     monkeypatch.setenv("CIRCUIT_FAILURE_THRESHOLD", str(CIRCUIT_THRESHOLD))
+    # Retried sends spend tokens too: a budget far above these few alerts keeps the limiter out of this matrix
+    # (tests/integration/test_forwarder_concurrency.py is where the budget is tested).
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "1200")
     for index in range(ALERTS):
         forwarder_stack.publish(json.dumps(application_alert(f"fault-{index}")))
     return forwarder_stack
