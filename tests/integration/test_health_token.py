@@ -18,6 +18,7 @@ from pagerduty_utils import secrets
 from pagerduty_utils.settings import ReceiverSettings, load_settings
 from pagerduty_utils.webhook_processor.wiring import build_dependencies
 from pdutils.cli import main
+from pdutils.local.stack_record import LocalStackRecord, write_record
 from pdutils.moto_server import MotoEndpoint
 from pdutils.testing.webhook_fakes import RecordingCounter
 
@@ -162,3 +163,16 @@ def test_pdutils_token_explains_what_it_cannot_mint(
 def test_pdutils_token_needs_a_stack_to_read_the_keys_from(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token", "--secret-id", TOKEN_SECRET, "--template", str(tmp_path / "template.yaml")]) == 2
     assert "no local stack is running" in capsys.readouterr().err
+
+
+def test_pdutils_token_reads_the_keys_of_the_running_local_stack_by_default(
+    health: HealthEndpoint, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = LocalStackRecord(
+        endpoint_url=health.aws.url, region="us-east-1", stack_name="pdutils-local", simulator_url=None, api_url=None
+    )
+    write_record(tmp_path, record)
+    arguments = ["token", "--secret-id", TOKEN_SECRET, "--template", str(tmp_path / "template.yaml")]
+    assert main(arguments) == 0
+    token = capsys.readouterr().out.strip()
+    assert health.get(f"Bearer {token}") == (200, REPORT)
