@@ -260,11 +260,11 @@ def token_stack() -> Stack:
     return build_stack(health_keys=StaticSigningKeys(HEALTH_KEY, "previous-health-key-0123456789abcdef"))
 
 
-def health_event(authorization: str | None = None) -> dict[str, Any]:
+def health_event(authorization: str | None = None, *, header_name: str = "Authorization") -> dict[str, Any]:
     event: dict[str, Any] = json.loads((REPO / "events" / "apigateway_health.json").read_text())
     if authorization is not None:
-        event["headers"]["Authorization"] = authorization
-        event["multiValueHeaders"]["Authorization"] = [authorization]
+        event["headers"][header_name] = authorization
+        event["multiValueHeaders"][header_name] = [authorization]
     return event
 
 
@@ -298,10 +298,10 @@ def test_health_with_a_valid_token_serves_the_full_report(
     assert (audit.action, audit.outcome, audit.context["subject"]) == ("health.token", "accepted", "ops@example.com")
 
 
-def test_health_scheme_is_case_insensitive_and_a_previous_key_still_verifies(token_stack: Stack) -> None:
+def test_health_header_and_scheme_are_case_insensitive_and_a_previous_key_still_verifies(token_stack: Stack) -> None:
     token_stack.health.report = FULL_REPORT
     token = health_token("previous-health-key-0123456789abcdef")
-    response = token_stack.invoke(health_event(f"bearer {token}"))
+    response = token_stack.invoke(health_event(f"bearer {token}", header_name="authorization"))
     assert json.loads(response["body"]) == FULL_REPORT
 
 
