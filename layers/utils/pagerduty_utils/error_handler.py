@@ -72,7 +72,7 @@ _PROBLEM_KINDS: tuple[tuple[type[Exception], ProblemKind], ...] = (
 _UNEXPECTED = ProblemKind(500, "internal-error", "Internal error", False)
 _GENERIC_DETAILS = {
     # Which check a token failed (expired, forged, wrong audience) is for the audit log, not for the caller.
-    401: "The bearer token is missing, invalid or expired.",
+    401: "The credentials are not a valid, unexpired bearer token.",
     403: "The request signature does not match any active secret.",
     500: "The request could not be processed; it can be retried later.",
     503: "A dependency is temporarily unavailable; retry later.",
