@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pagerduty_utils.circuit_breaker import circuit_name
+from pagerduty_utils.state_table import circuit_key
 from pdutils.simulator import SimulatorHandle
 from pdutils.testing.forwarder import ROUTING_KEYS, ForwarderStack, application_alert
 from pdutils.testing.forwarder_processes import drain_queue, probe_once
@@ -80,7 +80,7 @@ def test_one_half_open_probe_at_a_time_across_processes(
     forwarder_stack.table.client.put_item(
         TableName=forwarder_stack.table.name,
         Item={
-            "pk": {"S": circuit_name(host)},
+            "pk": {"S": circuit_key(host)},
             "state": {"S": "OPEN"},
             "failure_count": {"N": "5"},
             "opened_at": {"N": str(int(time.time()) - 3600)},
@@ -94,6 +94,6 @@ def test_one_half_open_probe_at_a_time_across_processes(
     assert sorted(outcomes) == ["held", "held", "held", "sent"]
     assert len([request for request in pd_sim.state.requests if request.path == "/v2/enqueue"]) == 1
     item = forwarder_stack.table.client.get_item(
-        TableName=forwarder_stack.table.name, Key={"pk": {"S": circuit_name(host)}}
+        TableName=forwarder_stack.table.name, Key={"pk": {"S": circuit_key(host)}}
     )["Item"]
     assert item["state"]["S"] == "CLOSED"

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from functions.alert_forwarder import app
-from pagerduty_utils.circuit_breaker import circuit_name
 from pagerduty_utils.dead_letter import REASON_ATTRIBUTE
 from pagerduty_utils.exceptions import RetryableError
 from pagerduty_utils.forwarder_wiring import Forwarder, build_forwarder
 from pagerduty_utils.settings import ForwarderSettings, load_settings
+from pagerduty_utils.state_table import circuit_key
 from pdutils.simulator import SimulatorHandle
 from pdutils.testing.forwarder import ForwarderStack, LambdaContextStub, application_alert
 
@@ -139,7 +139,7 @@ def recovery_elapsed(stack: ForwarderStack, events_url: str) -> None:
     host = events_url.split("://", 1)[1].rstrip("/")
     stack.table.client.update_item(
         TableName=stack.table.name,
-        Key={"pk": {"S": circuit_name(host)}},
+        Key={"pk": {"S": circuit_key(host)}},
         UpdateExpression="SET opened_at = :past",
         ExpressionAttributeValues={":past": {"N": "1000"}},
     )

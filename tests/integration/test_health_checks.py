@@ -31,6 +31,7 @@ from pagerduty_utils.health_monitor.checks.queues import QueueCheck, QueueThresh
 from pagerduty_utils.health_monitor.checks.secrets_access import SecretsCheck
 from pagerduty_utils.health_monitor.checks.state_table import PROBE_KEY, StateTableCheck
 from pagerduty_utils.health_monitor.report import HealthStatus
+from pagerduty_utils.state_table import circuit_key_for_url
 from pdutils.moto_server import MotoEndpoint
 from pdutils.testing.forwarder import create_state_table
 
@@ -124,6 +125,10 @@ class TestStateTable:
         assert "ResourceNotFoundException" in outcome.reason
 
 
+EVENTS_CIRCUIT = circuit_key_for_url("https://events.pagerduty.com")
+API_CIRCUIT = circuit_key_for_url("https://api.pagerduty.com")
+
+
 class TestCircuits:
     """Circuit items written the way the forwarder writes them: Powertools' DynamoDB persistence on the table."""
 
@@ -139,9 +144,9 @@ class TestCircuits:
         circuits.save_open("circuit#events.pagerduty.com", failure_count=5, opened_at=int(time.time()))
         circuits.save_closed("circuit#events.pagerduty.com")
         dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "alert#x"}, "state": {"S": "OPEN"}})
-        outcome = CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE)
+        outcome = CircuitsCheck(TABLE, dynamodb, [EVENTS_CIRCUIT, "circuit#never-opened.example.com"]).run(NO_DEADLINE)
         assert outcome.status is HealthStatus.HEALTHY
-        assert outcome.reason == "1 circuit(s) recorded, all closed"
+        assert outcome.reason == "closed: events.pagerduty.com, never-opened.example.com"
 
     def test_open_circuit_is_unhealthy_and_named(
         self, dynamodb: DynamoDBClient, circuits: CircuitBreakerDynamoDBPersistence
@@ -150,7 +155,7 @@ class TestCircuits:
         circuits.save_open("circuit#events.pagerduty.com", failure_count=5, opened_at=opened_at)
         circuits.save_open("circuit#api.pagerduty.com", failure_count=5, opened_at=opened_at)
         assert circuits.try_acquire_half_open("circuit#api.pagerduty.com", owner="probe", opened_at=opened_at)
-        outcome = CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE)
+        outcome = CircuitsCheck(TABLE, dynamodb, [EVENTS_CIRCUIT, API_CIRCUIT]).run(NO_DEADLINE)
         assert outcome.status is HealthStatus.UNHEALTHY
         assert outcome.reason.startswith("open: events.pagerduty.com (for ")
         assert "api.pagerduty.com" in outcome.reason
@@ -161,7 +166,7 @@ class TestCircuits:
         opened_at = int(time.time()) - 60
         circuits.save_open("circuit#events.pagerduty.com", failure_count=5, opened_at=opened_at)
         assert circuits.try_acquire_half_open("circuit#events.pagerduty.com", owner="probe", opened_at=opened_at)
-        outcome = CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE)
+        outcome = CircuitsCheck(TABLE, dynamodb, [EVENTS_CIRCUIT]).run(NO_DEADLINE)
         assert outcome.status is HealthStatus.DEGRADED
         assert outcome.reason.startswith("half-open (probing recovery): events.pagerduty.com")
 
@@ -176,7 +181,7 @@ class TestCircuits:
                 "expiration": {"N": str(expired)},
             },
         )
-        assert CircuitsCheck(TABLE, dynamodb).run(NO_DEADLINE).status is HealthStatus.HEALTHY
+        assert CircuitsCheck(TABLE, dynamodb, [EVENTS_CIRCUIT]).run(NO_DEADLINE).status is HealthStatus.HEALTHY
 
 
 class TestKmsKey:

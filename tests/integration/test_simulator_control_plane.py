@@ -124,7 +124,7 @@ def copy_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
 def pdutils_sim(*options: str) -> Iterator[Child]:
     """`pdutils sim --port 0 OPTIONS` in a child process, killed if the test leaves it running."""
     command = [sys.executable, "-m", "pdutils.cli", "sim", "--port", "0", *options]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603 - our own CLI
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
     reader = threading.Thread(target=copy_lines, args=(process.stdout, lines), daemon=True)

@@ -11,7 +11,8 @@ import pytest
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from pagerduty_utils.api_client import PagerDutyUnavailableError, RateLimitedError
-from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError, circuit_name
+from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError
+from pagerduty_utils.state_table import circuit_key, circuit_key_for_url
 from pdutils.testing.forwarder import StateTable
 
 FAILURE_THRESHOLD = 3
@@ -20,7 +21,7 @@ RECOVERY_SECONDS = 60
 
 @pytest.fixture
 def name() -> str:
-    return circuit_name(f"events-{uuid.uuid4().hex[:8]}.example.com")
+    return circuit_key(f"events-{uuid.uuid4().hex[:8]}.example.com")
 
 
 @pytest.fixture
@@ -67,7 +68,8 @@ def recovery_elapsed(table: StateTable, name: str) -> None:
 
 
 def test_key_follows_the_state_table_layout() -> None:
-    assert circuit_name("events.pagerduty.com") == "circuit#events.pagerduty.com"
+    assert circuit_key("events.pagerduty.com") == "circuit#events.pagerduty.com"
+    assert circuit_key_for_url("http://127.0.0.1:8080/") == "circuit#127.0.0.1:8080"
 
 
 def test_closed_circuit_runs_the_call(make_circuit: Callable[[], Circuit]) -> None:

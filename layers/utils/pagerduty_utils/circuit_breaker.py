@@ -3,7 +3,7 @@
 The state machine, the DynamoDB persistence, the few-seconds container cache and the half-open probe lease
 (one probe at a time across every process) are Powertools' (``utilities.circuit_breaker``). This module adds:
 
-- the state table layout (``pk``/``expiration``, circuit ``circuit#<host>``);
+- the state table layout (``pk``/``expiration``, circuit ``circuit#<host>`` from ``state_table.circuit_key``);
 - one circuit per PagerDuty *host*: 5xx, timeouts and network errors are host-wide, so one circuit per host
   stops every routing key at once, while per-key 429s are the rate limiter's business and never trip it;
 - ``CircuitOpenError`` (a ``RetryableError`` carrying when to retry) instead of Powertools' exception;
@@ -31,7 +31,6 @@ from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitB
 
 from pagerduty_utils.exceptions import RetryableError
 from pagerduty_utils.observability import logger
-from pagerduty_utils.state_table import KeyPrefix, state_key
 
 T = TypeVar("T")
 
@@ -117,11 +116,6 @@ class Circuit:
         if opened_at is None:
             return 0.0
         return max(0.0, opened_at + self._config.recovery_timeout - self._clock())
-
-
-def circuit_name(host: str) -> str:
-    """The state-table key of the circuit guarding one PagerDuty host."""
-    return state_key(KeyPrefix.CIRCUIT, host)
 
 
 async def _awaited(operation: Callable[[], Awaitable[T]]) -> T:

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
@@ -29,7 +28,7 @@ from pagerduty_utils.api_client import (
     run_async,
 )
 from pagerduty_utils.api_client.retry import LambdaContextLike
-from pagerduty_utils.circuit_breaker import Circuit, circuit_name
+from pagerduty_utils.circuit_breaker import Circuit
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
 from pagerduty_utils.dead_letter import DeadLetterQueue
@@ -40,7 +39,7 @@ from pagerduty_utils.pagerduty_events import AlertEvent
 from pagerduty_utils.queue_backoff import QueueBackoff
 from pagerduty_utils.rate_limiter import RateLimiter
 from pagerduty_utils.settings import ForwarderSettings
-from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE
+from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, circuit_key_for_url
 
 # Time kept back from the invocation for what follows the sends: ledger writes, DLQ, visibility, metrics.
 DEADLINE_MARGIN_SECONDS = 3.0
@@ -102,7 +101,7 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
             table, limit_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst, client=dynamodb
         ),
         circuit=Circuit(
-            circuit_name(urlsplit(settings.events_base_url).netloc),
+            circuit_key_for_url(settings.events_base_url),
             persistence,
             failure_types=(PagerDutyUnavailableError,),
             failure_threshold=settings.circuit_failure_threshold,

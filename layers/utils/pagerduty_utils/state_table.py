@@ -9,6 +9,7 @@ Keys are ``<kind>#<id>``, one prefix per use, so one table serves all of them wi
 from __future__ import annotations
 
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 KEY_ATTRIBUTE = "pk"
 EXPIRY_ATTRIBUTE = "expiration"
@@ -26,3 +27,13 @@ class KeyPrefix(StrEnum):
 
 def state_key(prefix: KeyPrefix, identifier: str) -> str:
     return f"{prefix.value}#{identifier}"
+
+
+def circuit_key(host: str) -> str:
+    """The key of the circuit guarding one PagerDuty host: one circuit per host (see circuit_breaker)."""
+    return state_key(KeyPrefix.CIRCUIT, host)
+
+
+def circuit_key_for_url(base_url: str) -> str:
+    """The circuit key for the host of ``base_url`` (host and port, as written in the URL)."""
+    return circuit_key(urlsplit(base_url).netloc)

@@ -16,11 +16,11 @@ import boto3
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from pagerduty_utils.api_client import EventsClient, PagerDutyUnavailableError
-from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError, circuit_name
+from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError
 from pagerduty_utils.forwarder_wiring import build_forwarder
 from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
 from pagerduty_utils.settings import ForwarderSettings, load_settings
-from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE
+from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, circuit_key
 from pdutils.testing.forwarder import LambdaContextStub, lambda_sqs_record
 
 _START_TIMEOUT_SECONDS = 60
@@ -57,7 +57,7 @@ def probe_once(table_name: str, events_url: str, routing_key: str, start: Event,
     )
     host = events_url.split("://", 1)[1].rstrip("/")
     circuit = Circuit(
-        circuit_name(host),
+        circuit_key(host),
         persistence,
         failure_types=(PagerDutyUnavailableError,),
         failure_threshold=5,

@@ -30,6 +30,7 @@ from pagerduty_utils.health_monitor.runner import HealthCheck
 from pagerduty_utils.health_monitor.snapshot import DynamoDBSnapshotStore
 from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.settings import HealthSettings
+from pagerduty_utils.state_table import circuit_key_for_url
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def build_checks(settings: HealthSettings, dependencies: HealthDependencies | No
         PagerDutyRestCheck(probe, api_base_url=settings.api_base_url),
         EventsReachabilityCheck(settings.events_base_url, connect_timeout=settings.http_connect_timeout),
         StateTableCheck(settings.state_table_name, dynamodb),
-        CircuitsCheck(settings.state_table_name, dynamodb),
+        CircuitsCheck(settings.state_table_name, dynamodb, [circuit_key_for_url(settings.events_base_url)]),
         SecretsCheck([settings.api_token_secret_id, *settings.secret_id_list]),
     ]
     if settings.kms_key_id:

@@ -1,14 +1,16 @@
 """Circuit states of every PagerDuty circuit, as the Powertools circuit breaker persists them.
 
-The forwarder's circuit breakers store one item per circuit in the state table, keyed ``circuit#<name>`` in
-``pk``, with the state in ``state`` (``CLOSED``, ``OPEN``, ``HALF_OPEN``) and ``opened_at`` in epoch seconds.
-There is no index by prefix, so the check scans with a filter; the table holds few items per alert and expired
-items are skipped (DynamoDB deletes them late). No item means a circuit that never opened: closed.
+The forwarder keeps one circuit per PagerDuty host, stored in the state table under ``circuit#<host>``
+(``pagerduty_utils.state_table.circuit_key_for_url``) with the state in ``state`` (``CLOSED``, ``OPEN``,
+``HALF_OPEN``) and ``opened_at`` in epoch seconds. The check reads exactly those keys in one BatchGetItem
+(never a scan of a table that holds an item per alert); expired items are skipped (DynamoDB deletes them late).
+No item means a circuit that never opened: closed.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.circuit_breaker.states import CircuitState
@@ -32,9 +34,10 @@ class CircuitsCheck(HealthCheck):
 
     name = "pagerduty_circuits"
 
-    def __init__(self, table_name: str, dynamodb: DynamoDBClient) -> None:
+    def __init__(self, table_name: str, dynamodb: DynamoDBClient, circuit_keys: Sequence[str]) -> None:
         self._table_name = table_name
         self._dynamodb = dynamodb
+        self._circuit_keys = sorted(set(circuit_keys))
 
     @override
     def run(self, deadline: float) -> CheckOutcome:
@@ -42,6 +45,8 @@ class CircuitsCheck(HealthCheck):
             items = self._circuit_items()
         except AWS_ERRORS as exc:
             return aws_failure(f"reading circuits from {self._table_name}", exc)
+        except CircuitsUnreadableError as exc:
+            return CheckOutcome.degraded(str(exc))
         now = int(time.time())
         live = [item for item in items if _expiration(item) > now]
         open_circuits = [_describe(item, now) for item in live if _state(item) == CircuitState.OPEN]
@@ -50,24 +55,30 @@ class CircuitsCheck(HealthCheck):
             return CheckOutcome.unhealthy("open: " + ", ".join(open_circuits + half_open))
         if half_open:
             return CheckOutcome.degraded("half-open (probing recovery): " + ", ".join(half_open))
-        return CheckOutcome.healthy(f"{len(live)} circuit(s) recorded, all closed")
+        return CheckOutcome.healthy(f"closed: {', '.join(_host(key) for key in self._circuit_keys)}")
 
     def _circuit_items(self) -> list[dict[str, AttributeValueTypeDef]]:
-        prefix = state_key(KeyPrefix.CIRCUIT, "")
-        paginator = self._dynamodb.get_paginator("scan")
-        pages = paginator.paginate(
-            TableName=self._table_name,
-            FilterExpression="begins_with(#pk, :prefix)",
-            ProjectionExpression="#pk, #state, #opened_at, #expiration",
-            ExpressionAttributeNames={
-                "#pk": KEY_ATTRIBUTE,
-                "#state": STATE_ATTRIBUTE,
-                "#opened_at": OPENED_AT_ATTRIBUTE,
-                "#expiration": EXPIRY_ATTRIBUTE,
-            },
-            ExpressionAttributeValues={":prefix": {"S": prefix}},
+        response = self._dynamodb.batch_get_item(
+            RequestItems={
+                self._table_name: {
+                    "Keys": [{KEY_ATTRIBUTE: {"S": key}} for key in self._circuit_keys],
+                    "ProjectionExpression": "#pk, #state, #opened_at, #expiration",
+                    "ExpressionAttributeNames": {
+                        "#pk": KEY_ATTRIBUTE,
+                        "#state": STATE_ATTRIBUTE,
+                        "#opened_at": OPENED_AT_ATTRIBUTE,
+                        "#expiration": EXPIRY_ATTRIBUTE,
+                    },
+                }
+            }
         )
-        return [item for page in pages for item in page.get("Items", [])]
+        if response.get("UnprocessedKeys"):
+            raise CircuitsUnreadableError("DynamoDB left circuit keys unprocessed (throttled)")
+        return list(response.get("Responses", {}).get(self._table_name, []))
+
+
+class CircuitsUnreadableError(Exception):
+    """The table answered without every circuit: the check cannot tell whether one is open."""
 
 
 def _state(item: dict[str, AttributeValueTypeDef]) -> str:
@@ -79,7 +90,11 @@ def _expiration(item: dict[str, AttributeValueTypeDef]) -> float:
     return float(raw) if raw is not None else float("inf")
 
 
+def _host(key: str) -> str:
+    return key.removeprefix(state_key(KeyPrefix.CIRCUIT, ""))
+
+
 def _describe(item: dict[str, AttributeValueTypeDef], now: int) -> str:
-    name = item[KEY_ATTRIBUTE].get("S", "?").removeprefix(state_key(KeyPrefix.CIRCUIT, ""))
+    name = _host(item[KEY_ATTRIBUTE].get("S", "?"))
     opened_at = item.get(OPENED_AT_ATTRIBUTE, {}).get("N")
     return f"{name} (for {now - int(float(opened_at))}s)" if opened_at is not None else name
