@@ -38,7 +38,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--events-dir", type=Path, help="sample events (default: events/ beside the template)")
     parser.add_argument("-v", "--verbose", action="store_true", help="stream the functions' logs to stderr")
-    add_local_stack_arguments(parser)
+    # Always the embedded AWS: on a real account the demo's alarm would page people, and the deployed forwarder
+    # would compete with the local one for the queue.
+    add_local_stack_arguments(parser, real_aws=False)
     parser.set_defaults(handler=run)
 
 

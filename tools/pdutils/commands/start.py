@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             local_stack.print_summary(stack)
             print("Ctrl-C stops", flush=True)
             interrupt.wait_until_interrupted()
-    except (template.TemplateError, environment.EnvVarsError) as exc:
+    except (template.TemplateError, environment.EnvVarsError, OSError) as exc:  # OSError: the port is taken
         print(f"pdutils start: {exc}", file=sys.stderr)
         return 2
     print("local stack stopped")

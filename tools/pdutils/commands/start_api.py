@@ -44,27 +44,34 @@ def run(args: argparse.Namespace) -> int:
     if not routes:
         print(f"pdutils start-api: {args.template} declares no Api events", file=sys.stderr)
         return 2
-    with ExitStack() as resources:
-        runners = {
-            function.logical_id: resources.enter_context(
-                runner.FunctionRunner(
-                    function,
-                    environment.function_environment(
-                        function, stack.resolver, stack.target, extras=stack.extras, env_vars=env_vars
-                    ),
-                    region=stack.target.region,
-                    log_stream=sys.stderr,
+    try:
+        with ExitStack() as resources:
+            runners = {
+                function.logical_id: resources.enter_context(
+                    runner.FunctionRunner(
+                        function,
+                        environment.function_environment(
+                            function, stack.resolver, stack.target, extras=stack.extras, env_vars=env_vars
+                        ),
+                        region=stack.target.region,
+                        log_stream=sys.stderr,
+                    )
+                )
+                for function in functions
+            }
+            api = resources.enter_context(
+                api_server.serving_api(
+                    routes,
+                    lambda function_id, event: runners[function_id].invoke(event),
+                    host=args.host,
+                    port=args.port,
                 )
             )
-            for function in functions
-        }
-        api = resources.enter_context(
-            api_server.serving_api(
-                routes, lambda function_id, event: runners[function_id].invoke(event), host=args.host, port=args.port
-            )
-        )
-        for route in routes:
-            print(f"{route.method:6} {api.url}{route.path} -> {route.function_id}")
-        print("Ctrl-C stops", flush=True)
-        interrupt.wait_until_interrupted()
+            for route in routes:
+                print(f"{route.method:6} {api.url}{route.path} -> {route.function_id}")
+            print("Ctrl-C stops", flush=True)
+            interrupt.wait_until_interrupted()
+    except OSError as exc:  # the port is taken
+        print(f"pdutils start-api: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -32,17 +32,20 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region (default: the local stack's, or your AWS configuration's)")
 
 
-def add_local_stack_arguments(parser: argparse.ArgumentParser) -> None:
-    """For commands that run the whole stack themselves: ``start``, ``demo``."""
+def add_local_stack_arguments(parser: argparse.ArgumentParser, *, real_aws: bool = True) -> None:
+    """For commands that run the whole stack themselves (``start``, ``demo``); ``real_aws``: offer ``--aws real``."""
     add_template_arguments(parser)
     parser.add_argument("-n", "--env-vars", type=Path, help="environment variables file in SAM's format")
-    parser.add_argument(
-        "--aws",
-        choices=("embedded", "real"),
-        default="embedded",
-        help="embedded (default): a moto server provisioned from the template; real: your AWS account's "
-        "deployed stack (--stack-name), functions still run locally",
-    )
+    if real_aws:
+        parser.add_argument(
+            "--aws",
+            choices=("embedded", "real"),
+            default="embedded",
+            help="embedded (default): a moto server provisioned from the template; real: your AWS account's "
+            "deployed stack (--stack-name), functions still run locally",
+        )
+    else:
+        parser.set_defaults(aws="embedded")
     parser.add_argument("--stack-name", default=DEFAULT_STACK_NAME, help=f"stack name (default {DEFAULT_STACK_NAME})")
     parser.add_argument("--region", help="AWS region (default: us-east-1 embedded, your configuration's for real)")
 
