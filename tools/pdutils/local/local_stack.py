@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Literal, TextIO
 
 from pdutils.local.api_server import ApiHandle, api_routes, serving_api
 from pdutils.local.cli_arguments import DEFAULT_STACK_NAME
@@ -61,9 +61,6 @@ class LocalStack:
     runners: Mapping[str, FunctionRunner]
     pollers: list[SqsPoller]
     schedulers: list[Scheduler]
-
-    def invoke(self, function_id: str, event: Any) -> Invocation:
-        return self.runners[function_id].invoke(event)
 
     def schedules_of(self, function_id: str) -> list[Scheduler]:
         return [scheduler for scheduler in self.schedulers if scheduler.runner.function.logical_id == function_id]
