@@ -14,7 +14,7 @@ TEMPLATE = PROJECT_DIR / "template.yaml"
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not TEMPLATE.exists(), reason="no template.yaml")]
 
 
-def test_demo_shows_an_alert_from_cloudwatch_to_pagerduty_and_back_then_a_health_run() -> None:
+def test_demo_shows_an_alert_from_cloudwatch_to_pagerduty_and_back_a_health_run_and_the_sample_events() -> None:
     completed = subprocess.run(  # our own CLI
         [sys.executable, "-m", "pdutils.cli", "demo", "--template", str(TEMPLATE)],
         capture_output=True,
@@ -33,5 +33,7 @@ def test_demo_shows_an_alert_from_cloudwatch_to_pagerduty_and_back_then_a_health
         "[ok] incident event on the bus: incident.resolved",
         "[ok] health checker run: overall healthy",
         "[ok] GET /health: 200",
+        "[ok] sqs_alert_batch.json -> AlertForwarderFunction: no batch item failures",
+        "[ok] apigateway_webhook.json -> WebhookReceiverFunction: HTTP 200",
     ):
         assert step in completed.stdout

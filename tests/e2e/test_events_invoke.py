@@ -12,25 +12,12 @@ from typing import Any
 
 import pytest
 
+from pdutils.commands.demo import SAMPLE_EVENTS
 from pdutils.local.local_stack import LocalStack, LocalStackConfig, running_local_stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_DIR / "template.yaml"
 EVENTS_DIR = PROJECT_DIR / "events"
-
-FUNCTION_BY_EVENT_FILE = {
-    "apigateway_webhook.json": "WebhookReceiverFunction",
-    "apigateway_health.json": "WebhookReceiverFunction",
-    "sns_cloudwatch_alarm.json": "AlertForwarderFunction",
-    "sns_cloudwatch_ok.json": "AlertForwarderFunction",
-    "sqs_alert_batch.json": "AlertForwarderFunction",
-    "eventbridge_alarm_state_change.json": "AlertForwarderFunction",
-    "eventbridge_guardduty_finding.json": "AlertForwarderFunction",
-    "eventbridge_securityhub_finding.json": "AlertForwarderFunction",
-    "eventbridge_health_event.json": "AlertForwarderFunction",
-    "eventbridge_custom_app_event.json": "AlertForwarderFunction",
-    "schedule.json": "HealthCheckerFunction",
-}
 
 pytestmark = [
     pytest.mark.e2e,
@@ -79,10 +66,10 @@ def pdutils_invoke(function_id: str, event_file: Path, stack: LocalStack, env_va
 
 
 def test_every_event_file_is_covered() -> None:
-    assert sorted(path.name for path in EVENTS_DIR.glob("*.json")) == sorted(FUNCTION_BY_EVENT_FILE)
+    assert sorted(path.name for path in EVENTS_DIR.glob("*.json")) == sorted(SAMPLE_EVENTS)
 
 
-@pytest.mark.parametrize(("event_file", "function_id"), FUNCTION_BY_EVENT_FILE.items())
+@pytest.mark.parametrize(("event_file", "function_id"), SAMPLE_EVENTS.items())
 def test_event_file_runs_through_its_function(
     event_file: str, function_id: str, local_stack: LocalStack, env_vars: Path
 ) -> None:

@@ -3,7 +3,9 @@
 1. a CloudWatch alarm goes ALARM: SNS -> SQS -> alert forwarder -> PagerDuty (the simulator): incident triggered;
 2. PagerDuty's webhook reaches the receiver through the local API, and the incident event arrives on the bus;
 3. the alarm goes OK: the incident is resolved, and that too reaches the bus;
-4. the health checker runs on its schedule, and GET /health serves its report.
+4. the health checker runs on its schedule, and GET /health serves its report;
+5. each function is invoked with each of its sample events (events/).
+The functions get env.local.json beside the template unless --env-vars says otherwise.
 Exits 0 when every step happened, 1 otherwise (each step says what was missing).
 """
 
@@ -26,6 +28,21 @@ ALERT_TOPIC = "AlertTopic"
 INCIDENT_BUS = "IncidentEventBus"
 HEALTH_CHECKER = "HealthCheckerFunction"
 STEP_TIMEOUT_SECONDS = 30.0
+LOCAL_ENV_VARS_FILE = "env.local.json"
+# Which function each sample event of events/ is for.
+SAMPLE_EVENTS = {
+    "sns_cloudwatch_alarm.json": "AlertForwarderFunction",
+    "sns_cloudwatch_ok.json": "AlertForwarderFunction",
+    "sqs_alert_batch.json": "AlertForwarderFunction",
+    "eventbridge_alarm_state_change.json": "AlertForwarderFunction",
+    "eventbridge_guardduty_finding.json": "AlertForwarderFunction",
+    "eventbridge_securityhub_finding.json": "AlertForwarderFunction",
+    "eventbridge_health_event.json": "AlertForwarderFunction",
+    "eventbridge_custom_app_event.json": "AlertForwarderFunction",
+    "apigateway_webhook.json": "WebhookReceiverFunction",
+    "schedule.json": "HealthCheckerFunction",
+    "apigateway_health.json": "WebhookReceiverFunction",
+}
 BUS_TAP_NAME = "pdutils-demo-bus-tap"
 
 
@@ -71,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     story = Story()
     template_dir = args.template.resolve().parent
+    env_vars_file = args.env_vars or template_dir / LOCAL_ENV_VARS_FILE
     log_path = template_dir / ".aws-sam" / "pdutils-local" / "functions.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     print("pdutils demo: an alert's life on the local stack (embedded AWS + PagerDuty simulator, no Docker)")
@@ -80,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
                 template_path=args.template,
                 stack_name=args.stack_name,
                 parameter_overrides=parameter_overrides(args.parameter_overrides),
-                env_vars=environment.load_env_vars_file(args.env_vars) if args.env_vars else None,
+                env_vars=environment.load_env_vars_file(env_vars_file) if env_vars_file.exists() else None,
                 aws=args.aws,
                 region=args.region,
                 function_logs=sys.stderr if args.verbose else log_file,
@@ -144,3 +162,12 @@ def tell_the_story(stack: LocalStack, story: Story, events_dir: Path) -> None:
         missing="the run failed or the stack is not healthy",
     )
     story.step("GET /health", probes.health_endpoint(), missing="the API did not serve a health report")
+    story.chapter(f"Each function with its sample events ({events_dir})")
+    story.note("(an alert state the forwarder already delivered above is not sent to PagerDuty again)")
+    for event_file, function_id in SAMPLE_EVENTS.items():
+        event = json.loads((events_dir / event_file).read_text())
+        story.step(
+            f"{event_file} -> {function_id}",
+            probes.sample_event(function_id, event),
+            missing="the function failed or answered with an error (see the function logs)",
+        )

@@ -82,3 +82,29 @@ class DemoProbes:
         if response.status_code != 200:
             return None
         return f"200, status {response.json().get('status')!r}"
+
+    def sample_event(self, function_id: str, event: Any) -> str | None:
+        """Invoke ``function_id`` with ``event``; describe a successful result and the PagerDuty calls it made."""
+        state = self._stack.simulator.state
+        with state.lock:
+            requests_before = len(state.requests)
+        invocation = self._stack.runners[function_id].invoke(event)
+        with state.lock:
+            pagerduty_requests = len(state.requests) - requests_before
+        outcome = _describe(invocation.result)
+        if invocation.failed or outcome is None:
+            return None
+        return f"{outcome}, {pagerduty_requests} request(s) to PagerDuty, {invocation.duration_ms:.0f} ms"
+
+
+def _describe(result: Any) -> str | None:
+    """What a handler's result says, or None when it reports a failure (HTTP error, failed batch items)."""
+    if not isinstance(result, dict):
+        return "done" if result is None else f"returned {json.dumps(result)[:60]}"
+    if "statusCode" in result:
+        return f"HTTP {result['statusCode']}" if 200 <= result["statusCode"] < 300 else None
+    if "batchItemFailures" in result:
+        return None if result["batchItemFailures"] else "no batch item failures"
+    if isinstance(result.get("report"), dict):
+        return f"report {result['report'].get('status')}"
+    return f"returned {json.dumps(result)[:60]}"
