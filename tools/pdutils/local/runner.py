@@ -9,6 +9,7 @@ crash. Invocations of one function are serialized (one execution environment per
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -94,9 +95,11 @@ class FunctionRunner:
             started = time.monotonic()
             deadline_epoch_ms = int(time.time() * 1000 + timeout * 1000)
             request = {"request_id": request_id, "event": event, "deadline_epoch_ms": deadline_epoch_ms}
-            _send(process, request)
             try:
+                _send(process, request)
                 line = self._replies.get(timeout=timeout)
+            except OSError:  # the worker died since the last invocation: its reply stream is ending too
+                line = None
             except queue.Empty:
                 self._stop_process(kill=True)
                 error = _error("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
@@ -153,17 +156,16 @@ class FunctionRunner:
         process, self._process = self._process, None
         if process is None:
             return
-        if not kill and process.stdin is not None:
-            process.stdin.close()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                kill = True
         if kill:
             process.kill()
+        with contextlib.suppress(OSError):  # a dead worker's pipe is broken
+            if process.stdin is not None:
+                process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
             process.wait()
-        if process.stdin is not None:
-            process.stdin.close()
 
 
 def _error(error_type: str, message: str) -> dict[str, Any]:
