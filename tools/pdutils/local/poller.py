@@ -1,6 +1,7 @@
 """Poll an SQS queue into a function with Lambda's event source mapping semantics.
 
-- batches of up to ``BatchSize`` messages, gathered for at most ``MaximumBatchingWindowInSeconds``;
+- batches of up to ``BatchSize`` messages, gathered while more are waiting, for at most
+  ``MaximumBatchingWindowInSeconds`` (locally a batch goes as soon as the queue has nothing more to give);
 - a function error leaves the whole batch on the queue (redelivered when its visibility timeout ends);
 - with ``ReportBatchItemFailures``, only the records the function lists in ``batchItemFailures`` stay; a
   response naming a record that was not in the batch fails the whole batch, as Lambda does;
