@@ -149,3 +149,13 @@ def test_real_aws_means_the_users_own_aws_configuration(aws: MotoEndpoint, tmp_p
     )
 
     assert response_body(completed)["environment"]["STATE_TABLE_NAME"] == stack.resources["StateTable"].ref
+
+
+def test_an_env_vars_file_not_in_sams_format_is_a_usage_error(tmp_path: Path) -> None:
+    env_vars = tmp_path / "env.json"
+    env_vars.write_text(json.dumps({"GREETING": "not inside a section"}))
+
+    completed = pdutils_invoke("EchoFunction", "--env-vars", str(env_vars), event=API_EVENT, tmp_path=tmp_path)
+
+    assert completed.returncode == 2
+    assert "expected" in completed.stderr
