@@ -195,10 +195,8 @@ def _schedulers(
 
 def print_summary(local_stack: LocalStack, stream: TextIO = sys.stdout) -> None:
     """What is running and where, for the console."""
-    print(
-        f"embedded AWS      {local_stack.target.endpoint_url or 'real AWS'} (stack {local_stack.stack.name})",
-        file=stream,
-    )
+    where = f"{local_stack.target.endpoint_url} (embedded)" if local_stack.target.is_embedded else "real AWS"
+    print(f"AWS               {where}, stack {local_stack.stack.name}", file=stream)
     print(f"PagerDuty         {local_stack.simulator.base_url} (simulator)", file=stream)
     print(f"API               {local_stack.api.url}", file=stream)
     for route in local_stack.api.routes:
