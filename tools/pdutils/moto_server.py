@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import httpx
 from moto.server import ThreadedMotoServer
 
+# moto accepts any credentials; these fixed placeholders only keep botocore from looking for real ones.
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105
+    "AWS_SESSION_TOKEN": "testing",  # nosec B105
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
 }
