@@ -14,11 +14,12 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from threading import Thread
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from pdutils.http_handler import OneEntryRequestHandler
 from pdutils.simulator.app import CONTROL_PREFIX, Simulator
 from pdutils.simulator.config import SimulatorConfig
 from pdutils.simulator.faults import FaultInjector
@@ -48,26 +49,10 @@ class _SimulatorHTTPServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _RequestHandler(OneEntryRequestHandler):
     # Headers and body go out in two writes; without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to each.
     disable_nagle_algorithm = True
     server: _SimulatorHTTPServer
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Requests are recorded in the simulator's state; the console stays quiet."""
