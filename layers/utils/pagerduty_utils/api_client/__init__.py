@@ -15,20 +15,63 @@ Async handlers send concurrently with ``AsyncEventsClient`` and run through ``ru
 container, so pooled connections survive warm invocations). See ``events``, ``rest`` and ``retry``.
 """
 
-from pagerduty_utils.api_client.errors import (
-    AuthenticationError,
-    DeadlineExceededError,
-    InvalidEventError,
-    InvalidRequestError,
-    NotFoundError,
-    PagerDutyAPIError,
-    PagerDutyUnavailableError,
-    RateLimitedError,
-)
-from pagerduty_utils.api_client.events import AsyncEventsClient, EventResult, EventsClient
-from pagerduty_utils.api_client.rest import PagerDutyAPIClient, PagerDutyAPIClientSync, RestClientSettings
-from pagerduty_utils.api_client.retry import RetryPolicy, deadline_from_context
-from pagerduty_utils.api_client.transport import Timeouts, run_async
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pagerduty_utils.api_client.errors import (
+        AuthenticationError,
+        DeadlineExceededError,
+        InvalidEventError,
+        InvalidRequestError,
+        NotFoundError,
+        PagerDutyAPIError,
+        PagerDutyUnavailableError,
+        RateLimitedError,
+    )
+    from pagerduty_utils.api_client.events import AsyncEventsClient, EventResult, EventsClient
+    from pagerduty_utils.api_client.rest import PagerDutyAPIClient, PagerDutyAPIClientSync, RestClientSettings
+    from pagerduty_utils.api_client.retry import RetryPolicy, deadline_from_context
+    from pagerduty_utils.api_client.transport import Timeouts, run_async
+
+# Each name is imported from its submodule on first use (PEP 562), so a function that needs only the Events
+# client (the forwarder) or only the REST client (the health checker) does not load the other at cold start.
+_SUBMODULE_OF = {
+    "AuthenticationError": "errors",
+    "DeadlineExceededError": "errors",
+    "InvalidEventError": "errors",
+    "InvalidRequestError": "errors",
+    "NotFoundError": "errors",
+    "PagerDutyAPIError": "errors",
+    "PagerDutyUnavailableError": "errors",
+    "RateLimitedError": "errors",
+    "AsyncEventsClient": "events",
+    "EventResult": "events",
+    "EventsClient": "events",
+    "PagerDutyAPIClient": "rest",
+    "PagerDutyAPIClientSync": "rest",
+    "RestClientSettings": "rest",
+    "RetryPolicy": "retry",
+    "deadline_from_context": "retry",
+    "Timeouts": "transport",
+    "run_async": "transport",
+}
+
+
+def __getattr__(name: str) -> Any:
+    submodule = _SUBMODULE_OF.get(name)
+    if submodule is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{submodule}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SUBMODULE_OF])
+
 
 __all__ = [
     "AsyncEventsClient",
