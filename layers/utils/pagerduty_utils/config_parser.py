@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
@@ -254,29 +253,15 @@ class RoutingRules:
         )
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader without anchors and aliases: an alias bomb would otherwise expand while validating."""
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise ConfigurationError(f"routing rules line {mark.line + 1}: YAML aliases are not supported")
-        return super().compose_node(parent, index)
-
-
 def _parse_document(text: str) -> Any:
     if text.lstrip().startswith("{"):
         try:
             return json.loads(text)
         except ValueError as exc:
             raise ConfigurationError(f"routing rules: invalid JSON: {exc}") from None
-    loader = _NoAliasLoader(text)  # what yaml.safe_load does, with aliases refused
-    try:
-        return loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"routing rules: invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
+    from pagerduty_utils.config_yaml import load_yaml_document  # noqa: PLC0415  # PyYAML for YAML documents only
+
+    return load_yaml_document(text)
 
 
 def _interpolate(value: Any, environ: Mapping[str, str], *, path: str) -> Any:
