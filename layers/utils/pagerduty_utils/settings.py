@@ -29,7 +29,8 @@ class PagerDutySettings(BaseModel):
     Field aliases are the environment variable names.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # defer_build: a function validates only its own settings class, so the others' validators are never built.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     pagerduty_region: Literal["us", "eu"] = Field("us", alias="PAGERDUTY_REGION")
     pagerduty_api_url: str | None = Field(None, alias="PAGERDUTY_API_URL", pattern=r"^https?://")
