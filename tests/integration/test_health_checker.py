@@ -61,7 +61,7 @@ def monitor_for(health_stack: HealthStack, *extra_checks: HealthCheck, deadline:
         [*build_checks(settings), *extra_checks],
         deadline_seconds=deadline,
         snapshots=DynamoDBSnapshotStore(STATE_TABLE_NAME, boto3.client("dynamodb")),
-        operations=SnsOperationsChannel(health_stack.operations_topic_arn, boto3.client("sns")),
+        operations=SnsOperationsChannel(health_stack.operations_topic_arn, lambda: boto3.client("sns")),
     )
 
 
@@ -196,7 +196,9 @@ def test_two_concurrent_runs_announce_a_change_once(health_stack: HealthStack) -
 def test_failed_announcement_is_retried_by_the_next_run(health_stack: HealthStack) -> None:
     health_stack.fill_dead_letter_queue(1)
     settings = health_stack.settings()
-    unreachable_topic = SnsOperationsChannel(health_stack.operations_topic_arn + "-deleted", boto3.client("sns"))
+    unreachable_topic = SnsOperationsChannel(
+        health_stack.operations_topic_arn + "-deleted", lambda: boto3.client("sns")
+    )
     failing = build_monitor(settings, HealthDependencies(operations=unreachable_topic))
 
     with pytest.raises(DependencyError, match="operations topic publish failed"):

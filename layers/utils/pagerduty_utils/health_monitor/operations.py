@@ -7,6 +7,7 @@ title, then one line per check, problems first.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,7 +30,10 @@ class OperationsChannel(ABC):
 
 
 class SnsOperationsChannel(OperationsChannel):
-    def __init__(self, topic_arn: str, sns: SNSClient) -> None:
+    """Publishes to the operations topic. The SNS client comes from ``sns`` at the first announcement: status
+    changes are rare, so a cold start does not pay for creating it."""
+
+    def __init__(self, topic_arn: str, sns: Callable[[], SNSClient]) -> None:
         self._topic_arn = topic_arn
         self._sns = sns
 
@@ -39,7 +43,7 @@ class SnsOperationsChannel(OperationsChannel):
 
         email = render_email(status_change_notification(report))
         try:
-            self._sns.publish(
+            self._sns().publish(
                 TopicArn=self._topic_arn,
                 Subject=email.subject[:SNS_SUBJECT_LIMIT],
                 Message=email.text,

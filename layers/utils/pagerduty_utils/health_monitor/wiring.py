@@ -1,12 +1,15 @@
 """Build the checks and the monitor from ``HealthSettings``: what the handler and ``pdutils health`` share.
 
-AWS clients are created here, once, on the calling thread (a boto3 session is not thread-safe; its clients
-are), with short timeouts and a single retry: a health probe that waits out a slow dependency is a wrong probe.
+AWS clients are created on the calling thread (a boto3 session is not thread-safe; its clients are), with short
+timeouts and a single retry: a health probe that waits out a slow dependency is a wrong probe. The checks'
+clients are created here, once; the operations topic's SNS client at the first announcement (also on the
+calling thread: ``HealthMonitor.run`` announces after the checks).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 
 import boto3
 from botocore.config import Config
@@ -75,7 +78,9 @@ def build_monitor(settings: HealthSettings, dependencies: HealthDependencies | N
     config = _probe_config(settings)
     operations = dependencies.operations
     if operations is None and settings.operations_topic_arn:
-        operations = SnsOperationsChannel(settings.operations_topic_arn, session.client("sns", config=config))
+        operations = SnsOperationsChannel(
+            settings.operations_topic_arn, cache(lambda: session.client("sns", config=config))
+        )
     return HealthMonitor(
         build_checks(settings, replace(dependencies, session=session)),
         deadline_seconds=settings.deadline_seconds,
