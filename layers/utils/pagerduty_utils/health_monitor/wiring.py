@@ -8,8 +8,9 @@ calling thread: ``HealthMonitor.run`` announces after the checks).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
@@ -35,6 +36,9 @@ from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.settings import HealthSettings
 from pagerduty_utils.state_table import circuit_key_for_url
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 
 @dataclass(frozen=True)
 class HealthDependencies:
@@ -51,7 +55,37 @@ def build_checks(settings: HealthSettings, dependencies: HealthDependencies | No
     dependencies = dependencies or HealthDependencies()
     session = dependencies.session or boto3.session.Session()
     config = _probe_config(settings)
-    dynamodb = session.client("dynamodb", config=config)
+    return _checks(settings, dependencies, session, config, session.client("dynamodb", config=config))
+
+
+def build_monitor(settings: HealthSettings, dependencies: HealthDependencies | None = None) -> HealthMonitor:
+    dependencies = dependencies or HealthDependencies()
+    session = dependencies.session or boto3.session.Session()
+    config = _probe_config(settings)
+    dynamodb = session.client("dynamodb", config=config)  # one client for the table checks and the snapshots
+    operations = dependencies.operations
+    if operations is None and settings.operations_topic_arn:
+        operations = SnsOperationsChannel(
+            settings.operations_topic_arn, cache(lambda: session.client("sns", config=config))
+        )
+    return HealthMonitor(
+        _checks(settings, dependencies, session, config, dynamodb),
+        deadline_seconds=settings.deadline_seconds,
+        snapshots=DynamoDBSnapshotStore(
+            settings.state_table_name, dynamodb, lifetime_seconds=settings.snapshot_lifetime_seconds
+        ),
+        operations=operations,
+        metrics=dependencies.metrics,
+    )
+
+
+def _checks(
+    settings: HealthSettings,
+    dependencies: HealthDependencies,
+    session: boto3.session.Session,
+    config: Config,
+    dynamodb: DynamoDBClient,
+) -> list[HealthCheck]:
     timeouts = Timeouts(connect=settings.http_connect_timeout, read=settings.deadline_seconds)
     probe = dependencies.abilities_probe or RestClientAbilitiesProbe(
         token_secret_id=settings.api_token_secret_id,
@@ -68,30 +102,7 @@ def build_checks(settings: HealthSettings, dependencies: HealthDependencies | No
     ]
     if settings.kms_key_id:
         checks.append(KmsKeyCheck(settings.kms_key_id, session.client("kms", config=config)))
-    queues = _queue_checks(settings, session, config)
-    return checks + queues
-
-
-def build_monitor(settings: HealthSettings, dependencies: HealthDependencies | None = None) -> HealthMonitor:
-    dependencies = dependencies or HealthDependencies()
-    session = dependencies.session or boto3.session.Session()
-    config = _probe_config(settings)
-    operations = dependencies.operations
-    if operations is None and settings.operations_topic_arn:
-        operations = SnsOperationsChannel(
-            settings.operations_topic_arn, cache(lambda: session.client("sns", config=config))
-        )
-    return HealthMonitor(
-        build_checks(settings, replace(dependencies, session=session)),
-        deadline_seconds=settings.deadline_seconds,
-        snapshots=DynamoDBSnapshotStore(
-            settings.state_table_name,
-            session.client("dynamodb", config=config),
-            lifetime_seconds=settings.snapshot_lifetime_seconds,
-        ),
-        operations=operations,
-        metrics=dependencies.metrics,
-    )
+    return checks + _queue_checks(settings, session, config)
 
 
 def _queue_checks(settings: HealthSettings, session: boto3.session.Session, config: Config) -> list[HealthCheck]:
