@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SnsModel, SqsModel
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
 from pydantic import ValidationError as PydanticValidationError
 
 from pagerduty_utils.alert_forwarding import BatchReport, InboundMessage
@@ -92,6 +92,10 @@ def _from_sqs(event: Mapping[str, Any]) -> list[InboundMessage]:
 
 
 def _from_sns(event: Mapping[str, Any]) -> list[InboundMessage]:
+    # Deferred: direct SNS invocations are the rare trigger (the queue is the normal one), and Powertools builds
+    # the model's validator when it is first imported.
+    from aws_lambda_powertools.utilities.parser.models import SnsModel  # noqa: PLC0415
+
     parsed = SnsModel.model_validate(event)
     return [
         InboundMessage(
