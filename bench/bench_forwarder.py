@@ -6,11 +6,11 @@
 2. Wall time of one batch of 100 alerts against the simulator at 50 ms latency, against the same forwarder
    invoked one record at a time. Ten routing keys carry ten alerts each, so every key stays inside PagerDuty's
    budget (120/min, burst 20) without raising the limit. Target: <= 1/10 of the baseline.
-3. Cold start in a fresh interpreter (import the handler and build the forwarder, tracing off) against
-   ``import boto3``, median of several runs. Target <= 1.5x.
-4. Peak memory of a warm invocation (batch of 10): tracemalloc peak and the process's max RSS. Target < 100 MB.
+3. Peak memory of a warm invocation (batch of 10): tracemalloc peak and the process's max RSS. Target < 100 MB.
 
-    .venv/bin/python bench/bench_forwarder.py [--runs 7]
+The cold start of every handler is measured the same way by bench/cold_start.py.
+
+    .venv/bin/python bench/bench_forwarder.py [--batches 5]
 
 The embedded AWS (moto) and the PagerDuty simulator run in a child process, as AWS and PagerDuty are remote
 and must not share this interpreter's GIL. Log and EMF lines go to /dev/null.
@@ -24,10 +24,8 @@ import functools
 import json
 import multiprocessing
 import os
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -290,71 +288,7 @@ def _time_forwarding(servers: Servers, batch: int) -> tuple[float, int]:
     return elapsed, servers.accepted_events() - warm_up_sent
 
 
-# ---------------------------------------------------------------------------------------- 3. cold start
-
-
-HIDE_DEV_TOOLS = "import sys\nfor name in ('rich', 'click', 'pygments'):\n    sys.modules[name] = None\n"
-COLD_START_CHILD = """
-import time
-started, started_cpu = time.perf_counter(), time.process_time()
-{body}
-print((time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000)
-"""
-HANDLER_COLD_START = """
-from functions.alert_forwarder import app
-app._default_forwarder()
-"""
-
-
-def child_env(environment: dict[str, str], bytecode_cache: str | None = None) -> dict[str, str]:
-    """A fresh interpreter's environment: the forwarder's, tracing off, the repository importable.
-
-    With ``bytecode_cache``, compiled modules are kept there (PYTHONPYCACHEPREFIX) and may be written, as a
-    layer built with ``compileall`` ships them; without, whatever the environment says applies.
-    """
-    child = {**os.environ, **environment, "POWERTOOLS_TRACE_DISABLED": "true", "PYTHONPATH": str(REPOSITORY)}
-    if bytecode_cache is not None:
-        child.pop("PYTHONDONTWRITEBYTECODE", None)
-        child["PYTHONPYCACHEPREFIX"] = bytecode_cache
-    return child
-
-
-def measure_cold_start(
-    environment: dict[str, str], runs: int, *, layer_packages_only: bool
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Median (wall, CPU) milliseconds: ``import boto3``, and handler import + first setup, each in a fresh
-    interpreter. CPU time moves less than wall time when other work shares the machine.
-
-    ``layer_packages_only`` hides the dev tools (rich, click, pygments) that httpx imports for its CLI when they
-    are installed: the Lambda layer does not ship them, so the deployed import does not pay for them. The
-    project's modules are compiled once before timing, as a layer built with ``compileall`` ships them (Lambda's
-    read-only file system cannot cache bytecode at cold start).
-    """
-    hide = HIDE_DEV_TOOLS if layer_packages_only else ""
-    with tempfile.TemporaryDirectory(prefix="pdutils-bytecode-") as bytecode_cache:
-        child_environment = child_env(environment, bytecode_cache)
-
-        def run(body: str) -> tuple[float, float]:
-            script = hide + COLD_START_CHILD.format(body=body)
-            output = subprocess.run(  # noqa: S603  # our own interpreter with our own script
-                [sys.executable, "-c", script], env=child_environment, capture_output=True, text=True, check=True
-            )
-            wall, cpu = output.stdout.strip().splitlines()[-1].split()
-            return float(wall), float(cpu)
-
-        run(HANDLER_COLD_START)
-        boto3_times, handler_times = [], []
-        for _ in range(runs):
-            boto3_times.append(run("import boto3"))
-            handler_times.append(run(HANDLER_COLD_START))
-    return _medians(boto3_times), _medians(handler_times)
-
-
-def _medians(samples: list[tuple[float, float]]) -> tuple[float, float]:
-    return statistics.median(wall for wall, _ in samples), statistics.median(cpu for _, cpu in samples)
-
-
-# -------------------------------------------------------------------------------------------- 4. memory
+# -------------------------------------------------------------------------------------------- 3. memory
 
 
 MEMORY_CHILD = """
@@ -385,6 +319,11 @@ peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 print(json.dumps({"peak": peak, "peak_rss_kb": peak_rss_kb()}))
 """
+
+
+def child_env(environment: dict[str, str]) -> dict[str, str]:
+    """A fresh interpreter's environment: the forwarder's, tracing off, the repository importable."""
+    return {**os.environ, **environment, "POWERTOOLS_TRACE_DISABLED": "true", "PYTHONPATH": str(REPOSITORY)}
 
 
 def measure_memory(servers: Servers) -> tuple[float, float]:
@@ -423,7 +362,6 @@ def _devnull() -> TextIO:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per cold-start figure")
     parser.add_argument("--batches", type=int, default=5, help="warm batches of 10 for the call count")
     args = parser.parse_args()
     rows: list[tuple[str, str, str, str, str]] = []
@@ -454,20 +392,6 @@ def main() -> int:
                 f"1/{one_by_one / batched:.1f} " + _verdict(batched * 10 <= one_by_one),
             )
         )
-        environment = provision(servers)[1]
-        for layer_only, label in ((False, "dev venv"), (True, "layer packages")):
-            boto3_ms, handler_ms = measure_cold_start(environment, args.runs, layer_packages_only=layer_only)
-            for kind, index in (("wall", 0), ("CPU", 1)):
-                ratio = handler_ms[index] / boto3_ms[index]
-                rows.append(
-                    (
-                        f"Cold start ({kind}): import + first setup, tracing off ({label}, median of {args.runs})",
-                        f"{handler_ms[index]:.0f} ms",
-                        f"{boto3_ms[index]:.0f} ms (import boto3)",
-                        "<= 1.5x",
-                        f"{ratio:.2f}x " + _verdict(ratio <= 1.5),
-                    )
-                )
         peak_mb, rss_mb = measure_memory(servers)
         rows.append(
             (

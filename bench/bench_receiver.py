@@ -5,10 +5,10 @@
    idempotency on the same table as a baseline. Target: <= 3 on the normal path.
 2. CPU per webhook outside I/O: ``time.process_time`` over many signed webhooks with in-memory adapters, for the
    processor alone and through the whole handler (resolver, logger, metrics). Target: <= 2 ms.
-3. Cold start: a fresh interpreter importing the handler module, and importing it and answering one webhook
-   (in-memory adapters), against ``import boto3``; medians of interleaved runs. Target: <= 1.5x.
 
-    POWERTOOLS_TRACE_DISABLED=true .venv/bin/python bench/bench_receiver.py [--webhooks 2000] [--cold-runs 11]
+The cold start of every handler is measured the same way by bench/cold_start.py.
+
+    POWERTOOLS_TRACE_DISABLED=true .venv/bin/python bench/bench_receiver.py [--webhooks 2000] [--aws-webhooks 50]
 
 Log lines go to /dev/null while measuring so the console stays readable.
 """
@@ -22,8 +22,6 @@ import json
 import logging
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -268,64 +266,10 @@ def cpu_per_webhook(webhooks: int) -> list[tuple[str, float]]:
     ]
 
 
-# ---------------------------------------------------------------- 3. cold start
-
-FIRST_WEBHOOK = """
-import json
-from functions.webhook_receiver.app import lambda_handler
-from pagerduty_utils.webhook_processor.processing import ReceiverPolicy, WebhookProcessor
-from pagerduty_utils.webhook_processor.signature import sign
-from pagerduty_utils.webhook_processor.wiring import ReceiverDependencies
-from pdutils.testing.webhook_fakes import *
-
-bus = RecordingPublisher()
-processor = WebhookProcessor(
-    secrets=StaticSecrets("s"), store=InMemoryWebhookStateStore(), publisher=bus, audit=RecordingAudit(),
-    policy=ReceiverPolicy(replay_window_seconds=3600, lease_seconds=30), metrics=RecordingCounter(),
-)
-body = webhook_body(incident_data())
-event = {"resource": "/webhooks/pagerduty", "path": "/webhooks/pagerduty", "httpMethod": "POST",
-         "headers": {"X-PagerDuty-Signature": sign(body, b"s")}, "body": body.decode(), "isBase64Encoded": False,
-         "requestContext": {"requestId": "cold", "resourcePath": "/webhooks/pagerduty", "httpMethod": "POST"}}
-context = type(
-    "Context", (), {"function_name": "f", "memory_limit_in_mb": 128, "invoked_function_arn": "a", "aws_request_id": "r"}
-)
-response = lambda_handler(event, context(), dependencies=ReceiverDependencies(processor, None, 262144))
-assert response["statusCode"] == 200 and len(bus.published) == 1, response
-"""
-
-
-TRACER_FLOOR = "import boto3\nfrom aws_lambda_powertools import Tracer\nTracer()"
-
-
-def cold_start(runs: int) -> list[tuple[str, float]]:
-    cases = {
-        "import boto3": "import boto3",
-        "import boto3 + Powertools Tracer() (shared observability module)": TRACER_FLOOR,
-        "import the handler module": "import functions.webhook_receiver.app",
-        "import the handler and answer one webhook": FIRST_WEBHOOK,
-    }
-    environment = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true"}
-    timings: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(runs):
-        for name, code in cases.items():
-            start = time.perf_counter()
-            subprocess.run(  # noqa: S603  # our own interpreter, our own code
-                [sys.executable, "-W", "ignore::UserWarning", "-c", code],
-                cwd=REPO,
-                env=environment,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            timings[name].append(time.perf_counter() - start)
-    return [(name, statistics.median(values) * 1000) for name, values in timings.items()]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--webhooks", type=int, default=2000, help="webhooks for the CPU measurement")
     parser.add_argument("--aws-webhooks", type=int, default=50, help="webhooks per AWS-call scenario")
-    parser.add_argument("--cold-runs", type=int, default=11, help="fresh interpreters per cold-start case")
     args = parser.parse_args()
     # Powertools warns about empty metric flushes and about idempotency outside Lambda: both expected here.
     warnings.filterwarnings("ignore", category=UserWarning, module="aws_lambda_powertools")
@@ -338,12 +282,6 @@ def main() -> None:
     print("\n| CPU per webhook (in-memory adapters) | ms |\n|---|---|")
     for name, milliseconds in cpu_per_webhook(args.webhooks):
         print(f"| {name} | {milliseconds:.3f} |")
-
-    print("\n| Cold start (fresh interpreter, median) | ms | x import boto3 |\n|---|---|---|")
-    rows = cold_start(args.cold_runs)
-    baseline = rows[0][1]
-    for name, milliseconds in rows:
-        print(f"| {name} | {milliseconds:.0f} | {milliseconds / baseline:.2f} |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,392 @@
+"""Cold start of the three Lambda handlers, measured the same way for each (a script, not a test).
+
+Each sample is a fresh interpreter started with ``-S -P`` (no site-packages, no script directory), whose path is
+what Lambda gives a function using the layer: the layer's third-party packages (``pip install --target`` of
+layers/utils/requirements.txt with this interpreter's pip, built once and cached under .bench/), then
+layers/utils, then functions/<name>. Nothing from the dev virtualenv is importable, so httpx's optional CLI
+dependencies (click, rich, pygments) are absent as in Lambda. POWERTOOLS_TRACE_DISABLED=true; the settings get
+dummy values and AWS_ENDPOINT_URL points at a closed local port: nothing is called.
+
+Programs, interleaved round by round, medians of ``--runs``:
+(a) ``import boto3``: the baseline of every ratio (beside it, a bare interpreter running ``pass``);
+(b) ``import app``: what Lambda's init does;
+(c) ``import app`` and the handler's own first-invocation builder (settings loaded, clients and dependencies
+    built, no network I/O): ``_default_forwarder()``, ``_default_dependencies()``, ``_default_monitor()``.
+
+CPU time (user + system of the child, ``resource.getrusage``) is the steadier figure on a shared machine; wall
+time is beside it. Each child ends with ``os._exit``: Lambda does not stop the interpreter after init, so its
+shutdown is not timed. Bytecode is compiled once beforehand (pip compiles the packages; the project's modules are
+compiled with ``compileall``), as a deployed layer ships it: Lambda's file system is read-only, so the
+children do not write bytecode. Afterwards ``-X importtime`` of each function's (c), the slowest first,
+grouped by top-level package, shows where the remaining cost goes.
+
+    .venv/bin/python bench/cold_start.py [--runs 21] [--breakdown-runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import hashlib
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+LAYER_SOURCE = REPOSITORY / "layers" / "utils"
+REQUIREMENTS = LAYER_SOURCE / "requirements.txt"
+CACHE = REPOSITORY / ".bench"
+CLOSED_LOCAL_PORT_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, nothing is called
+
+COMMON_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "PagerDutyIntegration",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "cold-start-bench",
+    "AWS_SECRET_ACCESS_KEY": "cold-start-bench",  # a dummy: no request is ever made
+    "AWS_ENDPOINT_URL": CLOSED_LOCAL_PORT_URL,
+    "STATE_TABLE_NAME": "pagerduty-state",
+    "PAGERDUTY_API_URL": CLOSED_LOCAL_PORT_URL,
+    "PAGERDUTY_EVENTS_URL": CLOSED_LOCAL_PORT_URL,
+}
+QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/"
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:"
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    builder: str
+    """The handler module's cached first-invocation builder."""
+    environment: Mapping[str, str]
+    """What template.yaml gives the function (optional resources included), with dummy values."""
+
+
+FUNCTIONS = (
+    Function(
+        "alert_forwarder",
+        "_default_forwarder",
+        {
+            "POWERTOOLS_SERVICE_NAME": "alert-forwarder",
+            "ROUTING_KEYS_SECRET_ID": "pagerduty/routing-keys",
+            "ROUTING_RULES": '{"rules": [{"match": {"source": "guardduty"}, "routing_key": "security"}],'
+            ' "default": {"routing_key": "default"}}',
+            "DEAD_LETTER_QUEUE_URL": QUEUE_URL + "alerts-dlq",
+        },
+    ),
+    Function(
+        "webhook_receiver",
+        "_default_dependencies",
+        {
+            "POWERTOOLS_SERVICE_NAME": "webhook-receiver",
+            "WEBHOOK_SECRETS_SECRET_ID": "pagerduty/webhook-secrets",
+            "EVENT_BUS_NAME": "pagerduty-incidents",
+            "NOTIFICATION_TOPIC_ARN": TOPIC_ARN + "incident-notifications",
+            "HEALTH_TOKEN_SECRET_ID": "pagerduty/health-token",
+        },
+    ),
+    Function(
+        "health_checker",
+        "_default_monitor",
+        {
+            "POWERTOOLS_SERVICE_NAME": "health-checker",
+            "PAGERDUTY_API_TOKEN_SECRET_ID": "pagerduty/api-token",
+            "HEALTH_SECRET_IDS": "pagerduty/api-token,pagerduty/routing-keys,pagerduty/webhook-secrets",
+            "KMS_KEY_ID": "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
+            "ALERT_QUEUE_URL": QUEUE_URL + "alerts",
+            "DEAD_LETTER_QUEUE_URL": QUEUE_URL + "alerts-dlq",
+            "OPERATIONS_TOPIC_ARN": TOPIC_ARN + "operations",
+        },
+    ),
+)
+BASELINE = "import boto3"
+IMPORT_HANDLER = "import app"
+
+
+def setup_program(function: Function) -> str:
+    return f"{IMPORT_HANDLER}\napp.{function.builder}()"
+
+
+# ---------------------------------------------------------------------------------------------- the layer
+
+
+def layer_packages() -> Path:
+    """The layer's third-party packages for this interpreter, built once per requirements file and Python."""
+    fingerprint = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.encode() + platform.machine().encode())
+    target = CACHE / f"layer-packages-{fingerprint.hexdigest()[:16]}"
+    if target.is_dir():
+        return target
+    CACHE.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix="building-") as building:
+        print(f"Building the layer's packages in {target.relative_to(REPOSITORY)} (once) ...", file=sys.stderr)
+        subprocess.run(  # noqa: S603  # this interpreter's pip, the project's requirements file
+            [
+                sys.executable,
+                *(
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-input",
+                    "--no-warn-conflicts",
+                ),
+                *("--target", building, "--requirement", str(REQUIREMENTS)),
+            ],
+            check=True,
+        )
+        Path(building).rename(target)
+    return target
+
+
+def compile_project_modules() -> None:
+    """Bytecode for layers/utils and the handlers, as a layer built with ``compileall`` ships it."""
+    for directory in (LAYER_SOURCE, *(REPOSITORY / "functions" / function.name for function in FUNCTIONS)):
+        if not compileall.compile_dir(directory, quiet=1):
+            raise RuntimeError(f"compileall failed in {directory}")
+
+
+def child_environment(function: Function, packages: Path) -> dict[str, str]:
+    """Only what the function would have in Lambda (dummy values), nothing inherited from this shell."""
+    path = [packages, LAYER_SOURCE, REPOSITORY / "functions" / function.name]
+    absent = CACHE / "no-such-file"
+    return {
+        **COMMON_ENVIRONMENT,
+        **function.environment,
+        "PYTHONPATH": os.pathsep.join(str(entry) for entry in path),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "AWS_CONFIG_FILE": str(absent),
+        "AWS_SHARED_CREDENTIALS_FILE": str(absent),
+        "HOME": str(CACHE),
+    }
+
+
+ISOLATION_CHECK = """
+import sys
+leaked = [name for name, module in sys.modules.items() if {venv!r} in (getattr(module, "__file__", None) or "")]
+assert not leaked, f"imported from the dev virtualenv: {{leaked}}"
+assert not {{"click", "rich", "pygments"}} & sys.modules.keys(), "httpx's CLI dependencies were imported"
+assert sys.modules["boto3"].__file__.startswith({packages!r}), sys.modules["boto3"].__file__
+"""
+
+
+def check_isolation(function: Function, packages: Path) -> None:
+    """Fail loudly if a child could import anything from the dev virtualenv."""
+    check = ISOLATION_CHECK.format(venv=sys.prefix, packages=str(packages))
+    run_child(setup_program(function) + "\n" + check, child_environment(function, packages))
+
+
+# A Lambda environment keeps its process after init: the interpreter's shutdown (tearing down every module,
+# 25 ms after `import boto3` and about 80 ms after a handler's setup on this machine) is no part of a cold start.
+EXIT_WITHOUT_SHUTDOWN = "\nimport os, sys\nsys.stdout.flush()\nsys.stderr.flush()\nos._exit(0)\n"
+
+
+def run_child(program: str, environment: Mapping[str, str], *options: str) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run(  # noqa: S603  # this interpreter with our own programs
+        [sys.executable, "-S", "-P", *options, "-c", program + EXIT_WITHOUT_SHUTDOWN],
+        env=environment,
+        cwd=CACHE,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{program!r} failed:\n{completed.stderr[-3000:]}")
+    return completed
+
+
+# ---------------------------------------------------------------------------------------------- timing
+
+
+@dataclass(frozen=True)
+class Sample:
+    cpu_ms: float
+    wall_ms: float
+
+
+def timed_child(program: str, environment: Mapping[str, str]) -> Sample:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    run_child(program, environment)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return Sample(cpu_ms=cpu * 1000, wall_ms=wall * 1000)
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    cpu_ms: float
+    wall_ms: float
+
+
+def measure(packages: Path, runs: int) -> list[Row]:
+    """Medians over ``runs`` rounds; each round runs every program once, in the same order."""
+    programs: dict[str, tuple[str, dict[str, str]]] = {
+        "`import boto3` (baseline)": (BASELINE, child_environment(FUNCTIONS[0], packages)),
+        "bare interpreter (`pass`), for reference": ("pass", child_environment(FUNCTIONS[0], packages)),
+    }
+    for function in FUNCTIONS:
+        environment = child_environment(function, packages)
+        programs[f"{function.name}: import the handler"] = (IMPORT_HANDLER, environment)
+        programs[f"{function.name}: import + first setup"] = (setup_program(function), environment)
+    samples: dict[str, list[Sample]] = defaultdict(list)
+    for program, environment in programs.values():
+        run_child(program, environment)  # warm the file cache once
+    for _ in range(runs):
+        for label, (program, environment) in programs.items():
+            samples[label].append(timed_child(program, environment))
+    return [
+        Row(
+            label,
+            statistics.median(sample.cpu_ms for sample in values),
+            statistics.median(sample.wall_ms for sample in values),
+        )
+        for label, values in samples.items()
+    ]
+
+
+def print_table(rows: Sequence[Row], runs: int) -> None:
+    baseline = rows[0]
+    print(f"Median of {runs} interleaved runs, fresh `python -S` per sample, POWERTOOLS_TRACE_DISABLED=true")
+    print()
+    print("| program | CPU time | x `import boto3` | wall time | x `import boto3` |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row.label} | {row.cpu_ms:.0f} ms | {row.cpu_ms / baseline.cpu_ms:.2f}x "
+            f"| {row.wall_ms:.0f} ms | {row.wall_ms / baseline.wall_ms:.2f}x |"
+        )
+    print()
+
+
+# ---------------------------------------------------------------------------------------------- breakdown
+
+
+PROGRAM_STARTS = "-- the program starts --"
+PROGRAM_TOOK = "-- the program took (ms): "
+TIMED_PROGRAM = f"""
+import sys, time
+sys.stderr.write("{PROGRAM_STARTS}\\n")
+started = time.perf_counter()
+{{program}}
+sys.stderr.write(f"{PROGRAM_TOOK}{{{{(time.perf_counter() - started) * 1000}}}}\\n")
+"""
+NOT_IMPORTS = "first setup's own work: boto3 session and clients, settings, rules (not imports)"
+STANDARD_LIBRARY = "standard library (imported directly)"
+
+
+def breakdown(function: Function, packages: Path, runs: int) -> dict[str, float]:
+    """Median milliseconds of (c)'s program per part over ``runs`` runs under ``-X importtime``: its imports
+    (self times) by top-level package, and its time that is not an import.
+
+    A standard-library module counts towards the package whose import first pulled it in (``asyncio`` under
+    ``anyio``, say): that is what leaving the package out would save. The interpreter's own start and exit
+    (the bare interpreter's row in the table) are outside the program.
+    """
+    parts: dict[str, list[float]] = defaultdict(list)
+    program = TIMED_PROGRAM.format(program=setup_program(function))
+    for _ in range(runs):
+        lines = run_child(program, child_environment(function, packages), "-X", "importtime").stderr.splitlines()
+        starts = lines.index(PROGRAM_STARTS)
+        took = float(next(line for line in lines if line.startswith(PROGRAM_TOOK)).removeprefix(PROGRAM_TOOK))
+        imports = group_import_times(lines[starts:])
+        for group, milliseconds in imports.items():
+            parts[group].append(milliseconds)
+        parts[NOT_IMPORTS].append(took - sum(imports.values()))
+    return {group: statistics.median(values + [0.0] * (runs - len(values))) for group, values in parts.items()}
+
+
+def group_import_times(lines: Sequence[str]) -> dict[str, float]:
+    """``-X importtime`` prints a module after the modules it imported, indented one level deeper: read in
+    reverse, every line follows its importer."""
+    groups: dict[str, float] = defaultdict(float)
+    importers: list[tuple[int, str]] = []  # (depth, group) of the modules above the current line
+    for line in reversed(lines):
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _, name_column = line.removeprefix("import time:").split("|")
+        depth = len(name_column) - len(name_column.lstrip())
+        name = name_column.strip()
+        while importers and importers[-1][0] >= depth:
+            importers.pop()
+        group = package_group(name)
+        if group == STANDARD_LIBRARY and importers:
+            group = importers[-1][1]
+        importers.append((depth, group))
+        groups[group] += int(self_us) / 1000
+    return groups
+
+
+def package_group(module: str) -> str:
+    top = module.split(".", maxsplit=1)[0]
+    if top in sys.stdlib_module_names:
+        return STANDARD_LIBRARY
+    if top == "app":
+        return "the handler module (app)"
+    return top
+
+
+def print_breakdown(parts: Mapping[str, Mapping[str, float]], slowest: str, runs: int, minimum_ms: float = 2.0) -> None:
+    """One column per function; parts under ``minimum_ms`` in every column are summed as "other packages"."""
+    names = list(parts)
+    groups = sorted(
+        {group for by_group in parts.values() for group in by_group}, key=lambda g: -parts[slowest].get(g, 0.0)
+    )
+    shown = [group for group in groups if any(parts[name].get(group, 0.0) >= minimum_ms for name in names)]
+    print(
+        f"Where import + first setup goes (`-X importtime` self times, median of {runs} runs; the slowest above, "
+        f"{slowest}, first; a standard-library module counts towards the package that imported it first)"
+    )
+    print()
+    print("| part | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for group in shown:
+        print(f"| {group} | " + " | ".join(f"{parts[name].get(group, 0.0):.0f} ms" for name in names) + " |")
+    others = [sum(value for group, value in parts[name].items() if group not in shown) for name in names]
+    print("| other packages | " + " | ".join(f"{value:.0f} ms" for value in others) + " |")
+    print(
+        "| **the program (import + first setup)** | "
+        + " | ".join(f"**{sum(parts[name].values()):.0f} ms**" for name in names)
+        + " |"
+    )
+    print()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=21, help="interleaved rounds (fresh interpreters per program)")
+    parser.add_argument("--breakdown-runs", type=int, default=5, help="-X importtime runs per function")
+    args = parser.parse_args(argv)
+
+    packages = layer_packages()
+    compile_project_modules()
+    for function in FUNCTIONS:
+        check_isolation(function, packages)
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
+    print(f"Layer packages: {packages.relative_to(REPOSITORY)} (pip install --target of {REQUIREMENTS.name})")
+    print()
+    rows = measure(packages, args.runs)
+    print_table(rows, args.runs)
+
+    setups = {row.label.split(":")[0]: row.cpu_ms for row in rows if row.label.endswith("first setup")}
+    slowest = max(setups, key=setups.__getitem__)
+    order = sorted(FUNCTIONS, key=lambda function: function.name != slowest)
+    parts = {function.name: breakdown(function, packages, args.breakdown_runs) for function in order}
+    print_breakdown(parts, slowest, args.breakdown_runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
