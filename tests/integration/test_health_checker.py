@@ -24,7 +24,7 @@ from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.observability import metrics
 from pdutils.simulator import SimulatorHandle
 from pdutils.testing.forwarder import STATE_TABLE_NAME
-from pdutils.testing.health import HealthStack
+from pdutils.testing.health import HangingCheck, HealthStack
 
 pytestmark = pytest.mark.integration
 
@@ -41,18 +41,6 @@ class Rendezvous(HealthCheck):
     def run(self, deadline: float) -> CheckOutcome:
         self._barrier.wait(timeout=10)
         return CheckOutcome.healthy("both runs are here")
-
-
-class Hanging(HealthCheck):
-    name = "hanging_dependency"
-
-    def __init__(self, release: threading.Event) -> None:
-        self._release = release
-
-    @override
-    def run(self, deadline: float) -> CheckOutcome:
-        self._release.wait()
-        return CheckOutcome.healthy("released")
 
 
 def monitor_for(health_stack: HealthStack, *extra_checks: HealthCheck, deadline: float = 5.0) -> HealthMonitor:
@@ -238,7 +226,7 @@ def test_an_unreadable_snapshot_is_replaced(health_stack: HealthStack) -> None:
 def test_a_hanging_dependency_cannot_hold_the_run_past_its_deadline(health_stack: HealthStack) -> None:
     release = threading.Event()
     try:
-        report = monitor_for(health_stack, Hanging(release), deadline=1.0).run().report
+        report = monitor_for(health_stack, HangingCheck(release), deadline=1.0).run().report
     finally:
         release.set()
     hanging = next(check for check in report.checks if check.name == "hanging_dependency")

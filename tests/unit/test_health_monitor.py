@@ -25,6 +25,7 @@ from pagerduty_utils.health_monitor.operations import status_change_notification
 from pagerduty_utils.health_monitor.report import CheckOutcome, CheckResult, HealthReport, HealthStatus
 from pagerduty_utils.health_monitor.runner import HealthCheck, run_checks
 from pagerduty_utils.notification_builder import render_email
+from pdutils.testing.health import HangingCheck
 
 CHECKED_AT = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
 
@@ -37,20 +38,6 @@ class FixedCheck(HealthCheck):
     @override
     def run(self, deadline: float) -> CheckOutcome:
         return self._outcome
-
-
-class BlockedCheck(HealthCheck):
-    """A dependency that hangs until the test releases it."""
-
-    name = "hanging"
-
-    def __init__(self, release: threading.Event) -> None:
-        self._release = release
-
-    @override
-    def run(self, deadline: float) -> CheckOutcome:
-        self._release.wait()
-        return CheckOutcome.healthy("released")
 
 
 class RaisingCheck(HealthCheck):
@@ -112,7 +99,7 @@ def test_checks_run_concurrently() -> None:
 
 
 def test_a_hanging_check_is_reported_as_timed_out_and_the_rest_still_report(release: threading.Event) -> None:
-    results = run_checks([BlockedCheck(release), FixedCheck("quick", CheckOutcome.healthy("ok"))], timeout=0.2)
+    results = run_checks([HangingCheck(release), FixedCheck("quick", CheckOutcome.healthy("ok"))], timeout=0.2)
     hanging, quick = results
     assert hanging.status is HealthStatus.UNHEALTHY
     assert hanging.reason.startswith("timed out")

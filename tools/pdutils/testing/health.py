@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from typing_extensions import override
 
 from pagerduty_utils import secrets
-from pagerduty_utils.health_monitor.report import HealthReport
+from pagerduty_utils.health_monitor.report import CheckOutcome, HealthReport
+from pagerduty_utils.health_monitor.runner import HealthCheck
 from pagerduty_utils.health_monitor.snapshot import SNAPSHOT_KEY
 from pagerduty_utils.settings import HealthSettings, load_settings
 from pdutils.moto_server import MotoEndpoint
@@ -26,6 +29,20 @@ if TYPE_CHECKING:
 # Names of secrets (Secrets Manager references), not their values.
 TOKEN_SECRET_ID = "pd/api-token"  # noqa: S105  # nosec B105
 ROUTING_KEYS_SECRET_ID = "pd/routing-keys"  # noqa: S105  # nosec B105
+
+
+class HangingCheck(HealthCheck):
+    """A dependency that hangs until the test releases it."""
+
+    name = "hanging_dependency"
+
+    def __init__(self, release: threading.Event) -> None:
+        self._release = release
+
+    @override
+    def run(self, deadline: float) -> CheckOutcome:
+        self._release.wait()
+        return CheckOutcome.healthy("released")
 
 
 @dataclass(frozen=True)
