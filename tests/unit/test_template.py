@@ -231,7 +231,10 @@ def test_roles_grant_what_their_function_does_and_no_more(
     [
         ("AlertForwarderRole", {"RoutingKeysSecret"}),
         ("WebhookReceiverRole", {"WebhookSecretsSecret", "HealthTokenSecret"}),
-        ("HealthCheckerRole", {"RoutingKeysSecret", "WebhookSecretsSecret", "PagerDutyApiTokenSecret"}),
+        (
+            "HealthCheckerRole",
+            {"RoutingKeysSecret", "WebhookSecretsSecret", "PagerDutyApiTokenSecret", "HealthTokenSecret"},
+        ),
     ],
 )
 def test_roles_read_exactly_their_secrets(resources: dict[str, Any], role_id: str, secret_parameters: set[str]) -> None:
@@ -600,9 +603,13 @@ def test_health_token_keys_are_optional_and_read_from_exactly_that_secret(
     policy = resources["HealthTokenSecretReadPolicy"]
     assert policy["Condition"] == "HasHealthTokenSecret"
     assert resolver.condition("HasHealthTokenSecret") == bool(reference)
-    assert {
-        "Fn::If": ["HasHealthTokenSecret", {"Ref": "HealthTokenSecretReadPolicy"}, {"Ref": "AWS::NoValue"}]
-    } in resources["WebhookReceiverRole"]["Properties"]["ManagedPolicyArns"]
+    for role in ("WebhookReceiverRole", "HealthCheckerRole"):
+        assert {
+            "Fn::If": ["HasHealthTokenSecret", {"Ref": "HealthTokenSecretReadPolicy"}, {"Ref": "AWS::NoValue"}]
+        } in resources[role]["Properties"]["ManagedPolicyArns"]
+    separator, parts = function_environment(template, "HealthCheckerFunction")["HEALTH_SECRET_IDS"]["Fn::Join"]
+    assert separator == ","
+    assert (reference in resolver.resolve(parts)) == bool(reference)
     if reference:
         (statement,) = resolver.resolve(policy["Properties"]["PolicyDocument"]["Statement"])
         assert (statement["Action"], statement["Resource"]) == (action, resource)
