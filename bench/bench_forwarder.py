@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import functools
 import json
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -30,13 +29,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
 import httpx
+
+from pdutils.child_servers import servers_in_child_process
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SIMULATED_LATENCY_SECONDS = 0.05
@@ -55,16 +54,6 @@ ROUTING_RULES = json.dumps(
 
 
 # ---------------------------------------------------------------------------------------------- servers
-
-
-def serve(sender: Connection, stop: Event) -> None:
-    """Child process: moto server and PagerDuty simulator (no OpenAPI validation: measure the forwarder)."""
-    from pdutils.moto_server import running_moto_server  # noqa: PLC0415
-    from pdutils.simulator import SimulatorConfig, running_simulator  # noqa: PLC0415
-
-    with running_moto_server() as aws, running_simulator(config=SimulatorConfig(validate=False)) as simulator:
-        sender.send((aws.url, simulator.base_url))
-        stop.wait()
 
 
 @dataclass(frozen=True)
@@ -87,19 +76,9 @@ class Servers:
 
 @contextlib.contextmanager
 def running_servers() -> Iterator[Servers]:
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    stop = context.Event()
-    process = context.Process(target=serve, args=(sender, stop), daemon=True)
-    process.start()
-    try:
-        if not receiver.poll(120):
-            raise RuntimeError("the embedded AWS and simulator did not start within 120 s")
-        aws_url, pagerduty_url = receiver.recv()
+    """No OpenAPI validation in the simulator: the forwarder is what is measured."""
+    with servers_in_child_process(validate=False) as (aws_url, pagerduty_url):
         yield Servers(aws_url, pagerduty_url)
-    finally:
-        stop.set()
-        process.join(timeout=10)
 
 
 def provision(servers: Servers) -> tuple[Any, dict[str, str]]:

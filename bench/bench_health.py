@@ -12,16 +12,12 @@ The cold start of every handler is measured the same way by bench/cold_start.py.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import multiprocessing
 import os
 import platform
 import statistics
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event
 
 import httpx
 
@@ -29,35 +25,11 @@ from pagerduty_utils.health_monitor.runner import run_checks
 from pagerduty_utils.health_monitor.wiring import HealthDependencies, build_checks
 from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.settings import HealthSettings, load_settings
-from pdutils.moto_server import LOCAL_CREDENTIALS, running_moto_server
-from pdutils.simulator import running_simulator
+from pdutils.child_servers import servers_in_child_process
+from pdutils.moto_server import LOCAL_CREDENTIALS
 from pdutils.testing.health import create_health_resources
 
 PAGERDUTY_LATENCY_SECONDS = 0.3
-
-
-def serve_local_stack(addresses: Connection, stop: Event) -> None:
-    with running_moto_server() as moto, running_simulator() as simulator:
-        addresses.send((moto.url, simulator.base_url))
-        stop.wait()
-
-
-@contextlib.contextmanager
-def local_stack_process() -> Iterator[tuple[str, str]]:
-    """The moto server and the simulator in a child process; yields (AWS endpoint, simulator URL)."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    stop = context.Event()
-    process = context.Process(target=serve_local_stack, args=(sender, stop), daemon=True)
-    process.start()
-    try:
-        if not receiver.poll(120):
-            raise RuntimeError("the local stack did not start within 120 s")
-        moto_url, simulator_url = receiver.recv()
-        yield str(moto_url), str(simulator_url)
-    finally:
-        stop.set()
-        process.join(timeout=10)
 
 
 @dataclass(frozen=True)
@@ -119,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
     print()
 
-    with local_stack_process() as (moto_url, simulator_url):
+    with servers_in_child_process() as (moto_url, simulator_url):
         os.environ.update({**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": moto_url, "POWERTOOLS_METRICS_DISABLED": "true"})
         os.environ.update(create_health_resources(simulator_url).environment)
         print_run_times("local moto server and simulator", run_times(args.runs))
