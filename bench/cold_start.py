@@ -4,20 +4,23 @@ Each sample is a fresh interpreter started with ``-S -P`` (no site-packages, no 
 what Lambda gives a function using the layer: the layer's third-party packages (``pip install --target`` of
 layers/utils/requirements.txt with this interpreter's pip, built once and cached under .bench/), then
 layers/utils, then functions/<name>. Nothing from the dev virtualenv is importable, so httpx's optional CLI
-dependencies (click, rich, pygments) are absent as in Lambda. POWERTOOLS_TRACE_DISABLED=true; the settings get
-dummy values and AWS_ENDPOINT_URL points at a closed local port: nothing is called.
+dependencies (click, rich, pygments) are absent as in Lambda. The environment is the function's own with dummy
+values (``pdutils.testing.lambda_environments``), POWERTOOLS_TRACE_DISABLED=true, and AWS_ENDPOINT_URL at a
+closed local port: nothing is called.
 
 Programs, interleaved round by round, medians of ``--runs``:
 (a) ``import boto3``: the baseline of every ratio (beside it, a bare interpreter running ``pass``);
-(b) ``import app``: what Lambda's init does;
-(c) ``import app`` and the handler's own first-invocation builder (settings loaded, clients and dependencies
-    built, no network I/O): ``_default_forwarder()``, ``_default_dependencies()``, ``_default_monitor()``.
+(b) the floor: boto3 and one client, a validated pydantic model, Powertools' Logger and Metrics; what every
+    handler needs before any code of its own;
+(c) ``import app`` outside Lambda (AWS_LAMBDA_FUNCTION_NAME unset): the modules alone, nothing built;
+(d) ``import app`` in Lambda's environment: Lambda's Init, where the handler builds its dependencies (settings
+    loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself.
 
 CPU time (user + system of the child, ``resource.getrusage``) is the steadier figure on a shared machine; wall
 time is beside it. Each child ends with ``os._exit``: Lambda does not stop the interpreter after init, so its
 shutdown is not timed. Bytecode is compiled once beforehand (pip compiles the packages; the project's modules are
 compiled with ``compileall``), as a deployed layer ships it: Lambda's file system is read-only, so the
-children do not write bytecode. Afterwards ``-X importtime`` of each function's (c), the slowest first,
+children do not write bytecode. Afterwards ``-X importtime`` of each function's (d), the slowest first,
 grouped by top-level package, shows where the remaining cost goes.
 
     .venv/bin/python bench/cold_start.py [--runs 21] [--breakdown-runs 5]
@@ -41,80 +44,32 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pdutils.testing.lambda_environments import HANDLER_ENVIRONMENTS, HandlerEnvironment
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 LAYER_SOURCE = REPOSITORY / "layers" / "utils"
 REQUIREMENTS = LAYER_SOURCE / "requirements.txt"
 CACHE = REPOSITORY / ".bench"
-CLOSED_LOCAL_PORT_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, nothing is called
-
-COMMON_ENVIRONMENT = {
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "PagerDutyIntegration",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "cold-start-bench",
-    "AWS_SECRET_ACCESS_KEY": "cold-start-bench",  # a dummy: no request is ever made
-    "AWS_ENDPOINT_URL": CLOSED_LOCAL_PORT_URL,
-    "STATE_TABLE_NAME": "pagerduty-state",
-    "PAGERDUTY_API_URL": CLOSED_LOCAL_PORT_URL,
-    "PAGERDUTY_EVENTS_URL": CLOSED_LOCAL_PORT_URL,
-}
-QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/"
-TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:"
-
-
-@dataclass(frozen=True)
-class Function:
-    name: str
-    builder: str
-    """The handler module's cached first-invocation builder."""
-    environment: Mapping[str, str]
-    """What template.yaml gives the function (optional resources included), with dummy values."""
-
-
-FUNCTIONS = (
-    Function(
-        "alert_forwarder",
-        "_default_forwarder",
-        {
-            "POWERTOOLS_SERVICE_NAME": "alert-forwarder",
-            "ROUTING_KEYS_SECRET_ID": "pagerduty/routing-keys",
-            "ROUTING_RULES": '{"rules": [{"match": {"source": "guardduty"}, "routing_key": "security"}],'
-            ' "default": {"routing_key": "default"}}',
-            "DEAD_LETTER_QUEUE_URL": QUEUE_URL + "alerts-dlq",
-        },
-    ),
-    Function(
-        "webhook_receiver",
-        "_default_dependencies",
-        {
-            "POWERTOOLS_SERVICE_NAME": "webhook-receiver",
-            "WEBHOOK_SECRETS_SECRET_ID": "pagerduty/webhook-secrets",
-            "EVENT_BUS_NAME": "pagerduty-incidents",
-            "NOTIFICATION_TOPIC_ARN": TOPIC_ARN + "incident-notifications",
-            "HEALTH_TOKEN_SECRET_ID": "pagerduty/health-token",
-        },
-    ),
-    Function(
-        "health_checker",
-        "_default_monitor",
-        {
-            "POWERTOOLS_SERVICE_NAME": "health-checker",
-            "PAGERDUTY_API_TOKEN_SECRET_ID": "pagerduty/api-token",
-            "HEALTH_SECRET_IDS": "pagerduty/api-token,pagerduty/routing-keys,pagerduty/webhook-secrets",
-            "KMS_KEY_ID": "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
-            "ALERT_QUEUE_URL": QUEUE_URL + "alerts",
-            "DEAD_LETTER_QUEUE_URL": QUEUE_URL + "alerts-dlq",
-            "OPERATIONS_TOPIC_ARN": TOPIC_ARN + "operations",
-        },
-    ),
-)
 BASELINE = "import boto3"
+FLOOR = """
+import boto3
+boto3.client("dynamodb")
+from pydantic import BaseModel
+class Alert(BaseModel):
+    summary: str
+Alert(summary="floor")
+from aws_lambda_powertools import Logger, Metrics
+Logger()
+Metrics()
+"""
+"""What every handler needs before any code of its own: boto3 and one client, a validated pydantic model (settings
+and Powertools' parser models), Powertools' Logger and Metrics."""
 IMPORT_HANDLER = "import app"
 
 
-def setup_program(function: Function) -> str:
-    return f"{IMPORT_HANDLER}\napp.{function.builder}()"
+def init_program(function: HandlerEnvironment) -> str:
+    """Lambda's Init: importing the handler builds its dependencies (``init_phase``); the check costs nothing."""
+    return f"{IMPORT_HANDLER}\nassert app.{function.builder}.cache_info().currsize == 1"
 
 
 # ---------------------------------------------------------------------------------------------- the layer
@@ -151,18 +106,17 @@ def layer_packages() -> Path:
 
 def compile_project_modules() -> None:
     """Bytecode for layers/utils and the handlers, as a layer built with ``compileall`` ships it."""
-    for directory in (LAYER_SOURCE, *(REPOSITORY / "functions" / function.name for function in FUNCTIONS)):
+    for directory in (LAYER_SOURCE, *(REPOSITORY / "functions" / function.name for function in HANDLER_ENVIRONMENTS)):
         if not compileall.compile_dir(directory, quiet=1):
             raise RuntimeError(f"compileall failed in {directory}")
 
 
-def child_environment(function: Function, packages: Path) -> dict[str, str]:
+def child_environment(function: HandlerEnvironment, packages: Path, *, in_lambda: bool = True) -> dict[str, str]:
     """Only what the function would have in Lambda (dummy values), nothing inherited from this shell."""
     path = [packages, LAYER_SOURCE, REPOSITORY / "functions" / function.name]
     absent = CACHE / "no-such-file"
     return {
-        **COMMON_ENVIRONMENT,
-        **function.environment,
+        **function.variables(in_lambda=in_lambda),
         "PYTHONPATH": os.pathsep.join(str(entry) for entry in path),
         "PYTHONDONTWRITEBYTECODE": "1",
         "AWS_CONFIG_FILE": str(absent),
@@ -180,10 +134,10 @@ assert sys.modules["boto3"].__file__.startswith({packages!r}), sys.modules["boto
 """
 
 
-def check_isolation(function: Function, packages: Path) -> None:
+def check_isolation(function: HandlerEnvironment, packages: Path) -> None:
     """Fail loudly if a child could import anything from the dev virtualenv."""
     check = ISOLATION_CHECK.format(venv=sys.prefix, packages=str(packages))
-    run_child(setup_program(function) + "\n" + check, child_environment(function, packages))
+    run_child(init_program(function) + "\n" + check, child_environment(function, packages))
 
 
 # A Lambda environment keeps its process after init: the interpreter's shutdown (tearing down every module,
@@ -231,16 +185,21 @@ class Row:
     wall_ms: float
 
 
+FLOOR_LABEL = "floor: boto3 + one client + a pydantic model + Logger and Metrics, no project code"
+INIT_LABEL = "Init: import the handler, which builds its dependencies (import + first setup)"
+
+
 def measure(packages: Path, runs: int) -> list[Row]:
     """Medians over ``runs`` rounds; each round runs every program once, in the same order."""
     programs: dict[str, tuple[str, dict[str, str]]] = {
-        "`import boto3` (baseline)": (BASELINE, child_environment(FUNCTIONS[0], packages)),
-        "bare interpreter (`pass`), for reference": ("pass", child_environment(FUNCTIONS[0], packages)),
+        "`import boto3` (baseline)": (BASELINE, child_environment(HANDLER_ENVIRONMENTS[0], packages)),
+        "bare interpreter (`pass`), for reference": ("pass", child_environment(HANDLER_ENVIRONMENTS[0], packages)),
     }
-    for function in FUNCTIONS:
-        environment = child_environment(function, packages)
-        programs[f"{function.name}: import the handler"] = (IMPORT_HANDLER, environment)
-        programs[f"{function.name}: import + first setup"] = (setup_program(function), environment)
+    programs[FLOOR_LABEL] = (FLOOR, child_environment(HANDLER_ENVIRONMENTS[0], packages))
+    for function in HANDLER_ENVIRONMENTS:
+        outside_lambda = child_environment(function, packages, in_lambda=False)
+        programs[f"{function.name}: import only (outside Lambda: nothing built)"] = (IMPORT_HANDLER, outside_lambda)
+        programs[f"{function.name}: {INIT_LABEL}"] = (init_program(function), child_environment(function, packages))
     samples: dict[str, list[Sample]] = defaultdict(list)
     for program, environment in programs.values():
         run_child(program, environment)  # warm the file cache once
@@ -287,18 +246,22 @@ NOT_IMPORTS = "first setup's own work: boto3 session and clients, settings, rule
 STANDARD_LIBRARY = "standard library (imported directly)"
 
 
-def breakdown(function: Function, packages: Path, runs: int) -> dict[str, float]:
-    """Median milliseconds of (c)'s program per part over ``runs`` runs under ``-X importtime``: its imports
+def breakdown(function: HandlerEnvironment, packages: Path, runs: int) -> dict[str, float]:
+    """Median milliseconds of (d)'s work per part over ``runs`` runs under ``-X importtime``: its imports
     (self times) by top-level package, and its time that is not an import.
+
+    The same work as (d), in two steps so that building is not counted as the handler module's own import time:
+    the handler imported outside Lambda, then its builder called.
 
     A standard-library module counts towards the package whose import first pulled it in (``asyncio`` under
     ``anyio``, say): that is what leaving the package out would save. The interpreter's own start and exit
     (the bare interpreter's row in the table) are outside the program.
     """
     parts: dict[str, list[float]] = defaultdict(list)
-    program = TIMED_PROGRAM.format(program=setup_program(function))
+    program = TIMED_PROGRAM.format(program=f"{IMPORT_HANDLER}\napp.{function.builder}()")
+    environment = child_environment(function, packages, in_lambda=False)
     for _ in range(runs):
-        lines = run_child(program, child_environment(function, packages), "-X", "importtime").stderr.splitlines()
+        lines = run_child(program, environment, "-X", "importtime").stderr.splitlines()
         starts = lines.index(PROGRAM_STARTS)
         took = float(next(line for line in lines if line.startswith(PROGRAM_TOOK)).removeprefix(PROGRAM_TOOK))
         imports = group_import_times(lines[starts:])
@@ -372,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     packages = layer_packages()
     compile_project_modules()
-    for function in FUNCTIONS:
+    for function in HANDLER_ENVIRONMENTS:
         check_isolation(function, packages)
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
     print(f"Layer packages: {packages.relative_to(REPOSITORY)} (pip install --target of {REQUIREMENTS.name})")
@@ -380,9 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = measure(packages, args.runs)
     print_table(rows, args.runs)
 
-    setups = {row.label.split(":")[0]: row.cpu_ms for row in rows if row.label.endswith("first setup")}
+    setups = {row.label.split(":")[0]: row.cpu_ms for row in rows if row.label.endswith(INIT_LABEL)}
     slowest = max(setups, key=setups.__getitem__)
-    order = sorted(FUNCTIONS, key=lambda function: function.name != slowest)
+    order = sorted(HANDLER_ENVIRONMENTS, key=lambda function: function.name != slowest)
     parts = {function.name: breakdown(function, packages, args.breakdown_runs) for function in order}
     print_breakdown(parts, slowest, args.breakdown_runs)
     return 0

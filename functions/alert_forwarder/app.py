@@ -3,8 +3,9 @@
 The path of an alert, all in ``pagerduty_utils``: ``alert_intake`` reads the invocation, ``alert_routing`` maps
 and routes each message, ``alert_forwarding`` delivers (ledger, rate limiter, circuit breaker, concurrent sends,
 DLQ, backoff) and ``alert_intake`` shapes the answer (partial batch failures, or an error for Lambda to retry).
-The forwarder is built once per container on the first invocation (``forwarder_wiring``), never at import;
-tests pass their own ``forwarder``.
+The forwarder is built once per container (``forwarder_wiring``): in Lambda while the module is imported, where
+Init's full vCPU makes it cheapest (``init_phase``), elsewhere on the first invocation; tests pass their own
+``forwarder``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from pagerduty_utils.init_phase import build_during_init
 from pagerduty_utils.observability import logger, metrics, tracer
 from pagerduty_utils.settings import ForwarderSettings, load_settings
 
@@ -26,9 +28,12 @@ CORRELATION_ID_PATH = "Records[0].messageId || Records[0].Sns.MessageId || id"
 
 @cache
 def _default_forwarder() -> Forwarder:
-    from pagerduty_utils.forwarder_wiring import build_forwarder  # noqa: PLC0415  # built on first use, not at import
+    from pagerduty_utils.forwarder_wiring import build_forwarder  # noqa: PLC0415  # not needed by tests that inject their own
 
     return build_forwarder(load_settings(ForwarderSettings))
+
+
+build_during_init(_default_forwarder)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)

@@ -1,7 +1,8 @@
 """Scheduled health checker: probe every dependency at once, emit metrics, store the report, announce changes.
 
 The work is ``pagerduty_utils.health_monitor``; this handler builds the monitor once per container from
-``HealthSettings`` (on the first invocation, not at import) and accepts a ready monitor from tests.
+``HealthSettings`` (in Lambda while the module is imported, see ``init_phase``; elsewhere on the first
+invocation) and accepts a ready monitor from tests.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pagerduty_utils.health_monitor.monitor import HealthMonitor
 from pagerduty_utils.health_monitor.wiring import HealthDependencies, build_monitor
+from pagerduty_utils.init_phase import build_during_init
 from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.observability import logger, metrics, tracer
 from pagerduty_utils.settings import HealthSettings, load_settings
@@ -21,6 +23,9 @@ from pagerduty_utils.settings import HealthSettings, load_settings
 @cache
 def _default_monitor() -> HealthMonitor:
     return build_monitor(load_settings(HealthSettings), HealthDependencies(metrics=metrics_collector))
+
+
+build_during_init(_default_monitor)
 
 
 @logger.inject_lambda_context

@@ -2,7 +2,8 @@
 
 A delivery is verified on its raw body, processed once and published on the event bus
 (``pagerduty_utils.webhook_processor``); errors become RFC 9457 problems (``pagerduty_utils.error_handler``).
-Settings and AWS clients are built on the first invocation; tests pass ``dependencies`` instead.
+Settings and AWS clients are built once per container: in Lambda while the module is imported (``init_phase``),
+elsewhere on the first invocation; tests pass ``dependencies`` instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pagerduty_utils.audit_logger import audit_logger
 from pagerduty_utils.error_handler import register_error_handlers
+from pagerduty_utils.init_phase import build_during_init
 from pagerduty_utils.observability import logger, metrics, tracer
 from pagerduty_utils.settings import ReceiverSettings, load_settings
 from pagerduty_utils.webhook_processor.api_gateway import header, request_id, webhook_request_from
@@ -56,6 +58,9 @@ def _dependencies() -> ReceiverDependencies:
 @cache
 def _default_dependencies() -> ReceiverDependencies:
     return build_dependencies(load_settings(ReceiverSettings))
+
+
+build_during_init(_default_dependencies)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,7 +1,8 @@
 """Typed settings read from the environment, one model per function.
 
-Each handler validates its settings once, on its first invocation (not at import, so tests can set the
-environment first), and a missing or invalid variable becomes a ``ConfigurationError`` naming the variable.
+Each handler validates its settings once per container: in Lambda during Init (``init_phase``), elsewhere on its
+first invocation, so tests can set the environment first. A missing or invalid variable becomes a
+``ConfigurationError`` naming the variable.
 Secrets are never settings: settings hold only the *names* of Secrets Manager secrets or SSM parameters.
 """
 

@@ -1,0 +1,92 @@
+"""In Lambda the handlers build their dependencies during Init; elsewhere, and after a failed build, on first use."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pagerduty_utils.exceptions import ConfigurationError
+from pagerduty_utils.init_phase import IN_LAMBDA_VARIABLE, build_during_init
+from pdutils.testing.lambda_environments import HANDLER_ENVIRONMENTS, HandlerEnvironment
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def test_outside_lambda_nothing_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(IN_LAMBDA_VARIABLE, raising=False)
+    builds: list[str] = []
+
+    assert build_during_init(lambda: builds.append("built")) is False
+    assert builds == []
+
+
+def test_in_lambda_the_builder_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(IN_LAMBDA_VARIABLE, "alert-forwarder")
+    builds: list[str] = []
+
+    assert build_during_init(lambda: builds.append("built")) is True
+    assert builds == ["built"]
+
+
+def test_a_failed_build_is_logged_and_not_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(IN_LAMBDA_VARIABLE, "alert-forwarder")
+
+    def failing_build() -> None:
+        raise ConfigurationError("invalid configuration for ForwarderSettings: STATE_TABLE_NAME: Field required")
+
+    assert build_during_init(failing_build) is False
+    [record] = caplog.records
+    assert record.levelname == "ERROR"
+    assert "setup failed during init" in record.getMessage()
+    assert record.exc_info is not None
+    assert "STATE_TABLE_NAME: Field required" in str(record.exc_info[1])
+
+
+def _import_handler(handler: HandlerEnvironment, variables: dict[str, str]) -> tuple[int, str]:
+    """Import the handler in a fresh interpreter; how many dependencies its builder holds, and what it logged."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "POWERTOOLS_"))}
+    path = os.pathsep.join(
+        [str(REPOSITORY / "functions" / handler.name), str(REPOSITORY / "layers" / "utils"), *sys.path[1:]]
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", f"import app; print(app.{handler.builder}.cache_info().currsize)"],
+        env={**inherited, **variables, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    *logged, built = completed.stdout.strip().splitlines()
+    return int(built), "\n".join(logged)
+
+
+@pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)
+def test_in_lambda_importing_the_handler_builds_its_dependencies(handler: HandlerEnvironment) -> None:
+    built, logged = _import_handler(handler, handler.variables(in_lambda=True))
+
+    assert (built, logged) == (1, "")
+
+
+@pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)
+def test_outside_lambda_importing_the_handler_builds_nothing(handler: HandlerEnvironment) -> None:
+    assert _import_handler(handler, handler.variables(in_lambda=False)) == (0, "")
+
+
+@pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)
+def test_a_misconfigured_handler_still_imports_and_says_why(handler: HandlerEnvironment) -> None:
+    variables = handler.variables(in_lambda=True)
+    del variables["STATE_TABLE_NAME"]
+
+    built, logged = _import_handler(handler, variables)
+
+    assert built == 0
+    record = json.loads(logged.splitlines()[-1])
+    assert record["level"] == "ERROR"
+    assert "STATE_TABLE_NAME" in record["exception"]
