@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
+from collections.abc import Iterator
 
 import httpx
+import pytest
 
 from pagerduty_utils.api_client import Timeouts, run_async
-from pagerduty_utils.api_client.transport import shared_async_client, shared_client
+from pagerduty_utils.api_client.transport import shared_async_client, shared_client, tls_context
 
 
 def test_sync_client_is_shared_per_timeout_configuration() -> None:
@@ -32,6 +35,34 @@ def test_run_async_keeps_one_loop_so_async_connections_survive_invocations() -> 
 
 def test_async_clients_belong_to_their_event_loop() -> None:
     assert asyncio.run(current_client()) is not asyncio.run(current_client())
+
+
+@pytest.fixture
+def counted_tls_contexts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ssl.SSLContext]]:
+    """Every TLS context httpx creates while the test runs, from a fresh ``tls_context`` cache."""
+    created: list[ssl.SSLContext] = []
+    create = httpx.create_ssl_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        created.append(create(*args, **kwargs))  # type: ignore[arg-type]
+        return created[-1]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    tls_context.cache_clear()
+    yield created
+    tls_context.cache_clear()
+
+
+def test_every_pooled_client_shares_one_tls_context(counted_tls_contexts: list[ssl.SSLContext]) -> None:
+    sync_clients = [shared_client(Timeouts(connect=1.0, read=read)) for read in (7.25, 8.25)]
+    async_clients = [asyncio.run(current_client()), asyncio.run(current_client())]
+
+    assert counted_tls_contexts == [tls_context()]
+    assert tls_context().verify_mode == ssl.CERT_REQUIRED
+    assert tls_context().check_hostname
+    for client in (*sync_clients, *async_clients):
+        pool = client._transport._pool  # type: ignore[attr-defined]  # httpcore's pool holds the context
+        assert pool._ssl_context is tls_context()
 
 
 def test_attempt_timeouts_are_clipped_to_the_time_left() -> None:

@@ -29,6 +29,7 @@ from pagerduty_utils.api_client import (
     run_async,
 )
 from pagerduty_utils.api_client.retry import LambdaContextLike
+from pagerduty_utils.api_client.transport import tls_context
 from pagerduty_utils.circuit_breaker import Circuit
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
@@ -81,6 +82,9 @@ class PagerDutySender:
 
 def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | None = None) -> Forwarder:
     """The production forwarder for ``settings`` (``sender`` replaces the PagerDuty client, e.g. in benchmarks)."""
+    if sender is None:
+        tls_context()  # the CA bundle is loaded now (during Init in Lambda) instead of by the first send
+        sender = PagerDutySender(AsyncEventsClient.from_settings(settings))
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb")
     sqs = cache(lambda: session.client("sqs"))  # only retries and dead letters need it
@@ -94,7 +98,7 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
             secret_routing_keys(settings.routing_keys_secret_id, max_age=settings.secrets_cache_seconds),
             TransformOptions(insufficient_data_action=settings.insufficient_data_action),
         ),
-        sender=sender or PagerDutySender(AsyncEventsClient.from_settings(settings)),
+        sender=sender,
         ledger=DeliveryLedger(
             table, retention_seconds=settings.ledger_retention_days * _SECONDS_PER_DAY, client=dynamodb
         ),

@@ -2,8 +2,9 @@
 
 Connections are pooled in module-level httpx clients, one per timeout configuration (and, for async, per
 event loop, since an ``AsyncClient``'s connections belong to the loop that opened them), so warm Lambda
-invocations reuse TLS connections. Async handlers that want the same reuse run their coroutines with
-``run_async``, which keeps one event loop for the life of the container instead of one per ``asyncio.run``.
+invocations reuse TLS connections; all of them share one TLS context (``tls_context``). Async handlers that
+want the same reuse run their coroutines with ``run_async``, which keeps one event loop for the life of the
+container instead of one per ``asyncio.run``.
 
 One logical call is ``send_with_retry`` (or ``asend_with_retry``): attempts bounded by the ``RetryPolicy`` and
 the deadline, each attempt's timeouts clipped to the time left, and one ``api_call`` metric for the whole call.
@@ -15,8 +16,8 @@ import asyncio
 import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, TypeVar
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -24,6 +25,9 @@ from pagerduty_utils.api_client.errors import PagerDutyAPIError, PagerDutyUnavai
 from pagerduty_utils.api_client.retry import RetryPolicy
 from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.observability import logger
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
 
 ResultT = TypeVar("ResultT")
 
@@ -60,6 +64,19 @@ class Timeouts:
 # instead of httpx's default of 20 kept-alive connections, so a warm container does not reconnect each time.
 POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=60.0)
 
+
+@cache
+def tls_context() -> SSLContext:
+    """The container's one TLS context, shared by every pooled client (httpx's defaults: certifi's CA bundle, or
+    SSL_CERT_FILE / SSL_CERT_DIR).
+
+    Creating one loads the CA bundle, about 20 ms of CPU, and httpx would create one per client: per timeout
+    configuration and per event loop. The builders call this during Lambda's Init (``init_phase``), where the CPU
+    is not throttled, rather than leaving it to the first send.
+    """
+    return httpx.create_ssl_context()
+
+
 _sync_clients: dict[Timeouts, httpx.Client] = {}
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Timeouts, httpx.AsyncClient]] = (
     weakref.WeakKeyDictionary()
@@ -71,7 +88,9 @@ def shared_client(timeouts: Timeouts) -> httpx.Client:
     """The container's pooled sync client for these timeouts."""
     client = _sync_clients.get(timeouts)
     if client is None or client.is_closed:
-        client = _sync_clients[timeouts] = httpx.Client(timeout=timeouts.clipped(None), limits=POOL_LIMITS)
+        client = _sync_clients[timeouts] = httpx.Client(
+            timeout=timeouts.clipped(None), limits=POOL_LIMITS, verify=tls_context()
+        )
     return client
 
 
@@ -80,7 +99,9 @@ def shared_async_client(timeouts: Timeouts) -> httpx.AsyncClient:
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
     client = clients.get(timeouts)
     if client is None or client.is_closed:
-        client = clients[timeouts] = httpx.AsyncClient(timeout=timeouts.clipped(None), limits=POOL_LIMITS)
+        client = clients[timeouts] = httpx.AsyncClient(
+            timeout=timeouts.clipped(None), limits=POOL_LIMITS, verify=tls_context()
+        )
     return client
 
 

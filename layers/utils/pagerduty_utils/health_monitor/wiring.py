@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
-from pagerduty_utils.api_client.transport import Timeouts
+from pagerduty_utils.api_client.transport import Timeouts, tls_context
 from pagerduty_utils.health_monitor.checks.circuits import CircuitsCheck
 from pagerduty_utils.health_monitor.checks.kms_key import KmsKeyCheck
 from pagerduty_utils.health_monitor.checks.pagerduty import (
@@ -95,7 +95,9 @@ def _checks(
     )
     checks: list[HealthCheck] = [
         PagerDutyRestCheck(probe, api_base_url=settings.api_base_url),
-        EventsReachabilityCheck(settings.events_base_url, connect_timeout=settings.http_connect_timeout),
+        EventsReachabilityCheck(
+            settings.events_base_url, connect_timeout=settings.http_connect_timeout, tls_context=tls_context()
+        ),
         StateTableCheck(settings.state_table_name, dynamodb),
         CircuitsCheck(settings.state_table_name, dynamodb, [circuit_key_for_url(settings.events_base_url)]),
         SecretsCheck([settings.api_token_secret_id, *settings.secret_id_list]),
