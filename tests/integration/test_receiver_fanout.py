@@ -145,15 +145,13 @@ def provision(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
 def receiver(aws: MotoEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsReceiver]:
     secrets.clear_cache()
     bus_queue, notification_queue = provision(monkeypatch)
-    # Clients copy the default session's hooks when created: register the faults before building the adapters.
-    boto3.setup_default_session()
+    # Clients copy their session's hooks when created: register the faults before building the adapters.
+    session = boto3.session.Session()
     faults = AwsFaults()
-    session_events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
     hook = cast(Callable[..., None], faults)  # botocore's stubs omit that before-send hooks may return a response
-    session_events.register("before-send", hook)
-    dependencies = build_dependencies(load_settings(ReceiverSettings), metrics=RecordingCounter())
+    session.events.register("before-send", hook)
+    dependencies = build_dependencies(load_settings(ReceiverSettings), metrics=RecordingCounter(), session=session)
     yield AwsReceiver(dependencies, faults, bus_queue, notification_queue)
-    session_events.unregister("before-send", hook)
     secrets.clear_cache()
 
 

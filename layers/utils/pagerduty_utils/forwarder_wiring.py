@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
+from pagerduty_utils import secrets
 from pagerduty_utils.alert_forwarding import AlertForwarder, ForwarderDependencies
 from pagerduty_utils.alert_intake import inbound_messages, response_for, trigger_of
 from pagerduty_utils.alert_routing import RoutingPlanner, secret_routing_keys
@@ -87,6 +88,7 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
         sender = PagerDutySender(AsyncEventsClient.from_settings(settings))
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb")
+    secrets.prepare([settings.routing_keys_secret_id], session=session)
     sqs = cache(lambda: session.client("sqs"))  # only retries and dead letters need it
     table = settings.state_table_name
     persistence = CircuitBreakerDynamoDBPersistence(

@@ -3,17 +3,27 @@
 A secret reference is a Secrets Manager name or ARN, or ``ssm:/path/to/parameter`` for an SSM SecureString.
 Values are cached per container for ``max_age`` seconds. Values are never logged: errors name the reference,
 not the content.
+
+Each kind of reference has one provider per container. A builder calls ``prepare`` with its session and client
+configuration, so the clients exist before the first read (in Lambda, builders run during Init: ``init_phase``)
+and use the caller's timeouts; otherwise the first read creates the provider with a session of its own.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pagerduty_utils.exceptions import ConfigurationError, DependencyError
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
 
 SSM_PREFIX = "ssm:"
 
@@ -32,13 +42,31 @@ _CONFIGURATION_ERROR_CODES = frozenset(
 )
 
 
+ProviderT = TypeVar("ProviderT", parameters.SecretsProvider, parameters.SSMProvider)
+
+_providers: dict[type[parameters.BaseProvider], parameters.BaseProvider] = {}
+_providers_lock = threading.Lock()  # the health checker reads secrets from several threads at once
+
+
+def prepare(
+    references: Iterable[str], *, session: boto3.session.Session | None = None, config: Config | None = None
+) -> None:
+    """Create now, on ``session`` with ``config``, the providers that will read ``references``.
+
+    The first call for a kind of reference wins; the values are still fetched on first read.
+    """
+    for reference in references:
+        _provider_for(reference, session, config)
+
+
 def get_secret(reference: str, *, max_age: int = 300) -> str:
     """Return the secret's string value, fetched at most once per ``max_age`` seconds per container."""
+    provider = _provider_for(reference)
     try:
-        if reference.startswith(SSM_PREFIX):
-            value = parameters.get_parameter(reference.removeprefix(SSM_PREFIX), decrypt=True, max_age=max_age)
+        if isinstance(provider, parameters.SSMProvider):
+            value = provider.get(reference.removeprefix(SSM_PREFIX), decrypt=True, max_age=max_age)
         else:
-            value = parameters.get_secret(reference, max_age=max_age)
+            value = provider.get(reference, max_age=max_age)
     except parameters.exceptions.GetParameterError as exc:
         raise _classify(reference, exc) from None
     if not isinstance(value, str) or not value:
@@ -56,8 +84,25 @@ def get_secret_json(reference: str, *, max_age: int = 300) -> Any:
 
 
 def clear_cache() -> None:
-    """Forget cached values (tests, and after a rotation is known to have happened)."""
-    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves this one unannotated
+    """Forget cached values and providers (tests, and after a rotation is known to have happened)."""
+    with _providers_lock:
+        _providers.clear()
+
+
+def _provider_for(
+    reference: str, session: boto3.session.Session | None = None, config: Config | None = None
+) -> parameters.SecretsProvider | parameters.SSMProvider:
+    if reference.startswith(SSM_PREFIX):
+        return _provider(parameters.SSMProvider, session, config)
+    return _provider(parameters.SecretsProvider, session, config)
+
+
+def _provider(kind: type[ProviderT], session: boto3.session.Session | None, config: Config | None) -> ProviderT:
+    with _providers_lock:
+        provider = _providers.get(kind)
+        if provider is None:
+            provider = _providers[kind] = kind(boto3_session=session, boto_config=config)
+    return cast("ProviderT", provider)
 
 
 def _classify(reference: str, exc: Exception) -> ConfigurationError | DependencyError:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from pagerduty_utils import secrets
 from pagerduty_utils.api_client.transport import Timeouts, tls_context
 from pagerduty_utils.health_monitor.checks.circuits import CircuitsCheck
 from pagerduty_utils.health_monitor.checks.kms_key import KmsKeyCheck
@@ -63,6 +64,7 @@ def build_monitor(settings: HealthSettings, dependencies: HealthDependencies | N
     session = dependencies.session or boto3.session.Session()
     config = _probe_config(settings)
     dynamodb = session.client("dynamodb", config=config)  # one client for the table checks and the snapshots
+    secrets.prepare([settings.api_token_secret_id, *settings.secret_id_list], session=session, config=config)
     operations = dependencies.operations
     if operations is None and settings.operations_topic_arn:
         operations = SnsOperationsChannel(

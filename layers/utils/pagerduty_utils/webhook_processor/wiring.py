@@ -1,7 +1,8 @@
 """Builds the receiver's dependencies from its settings: the one place that knows the real adapters.
 
-AWS clients get short timeouts and at most one retry, because PagerDuty waits only 5 seconds for an answer:
-a slow dependency should turn into a quick 5xx (PagerDuty retries) rather than a timeout.
+AWS clients (the secrets' providers included) get short timeouts and at most one retry, because PagerDuty waits
+only 5 seconds for an answer: a slow dependency should turn into a quick 5xx (PagerDuty retries) rather than a
+timeout.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import boto3
 from botocore.config import Config
 
+from pagerduty_utils import secrets
 from pagerduty_utils.audit_logger import audit_logger
 from pagerduty_utils.event_publisher import EventBridgePublisher, SnsNotificationPublisher
 from pagerduty_utils.incident_state import DynamoDBWebhookStateStore
@@ -35,13 +37,20 @@ class ReceiverDependencies:
 
 
 def build_dependencies(
-    settings: ReceiverSettings, *, metrics: MetricsCounter = metrics_collector
+    settings: ReceiverSettings,
+    *,
+    metrics: MetricsCounter = metrics_collector,
+    session: boto3.session.Session | None = None,
 ) -> ReceiverDependencies:
-    dynamodb = boto3.client("dynamodb", config=AWS_CLIENT_CONFIG)
+    """The production dependencies; every AWS client comes from ``session`` (a new one by default)."""
+    session = session or boto3.session.Session()
+    dynamodb = session.client("dynamodb", config=AWS_CLIENT_CONFIG)
+    secret_ids = [settings.webhook_secrets_secret_id, settings.health_token_secret_id]
+    secrets.prepare([secret_id for secret_id in secret_ids if secret_id], session=session, config=AWS_CLIENT_CONFIG)
     notifier = None
     if settings.notification_topic_arn:
         notifier = SnsNotificationPublisher(
-            settings.notification_topic_arn, client=boto3.client("sns", config=AWS_CLIENT_CONFIG)
+            settings.notification_topic_arn, client=session.client("sns", config=AWS_CLIENT_CONFIG)
         )
     processor = WebhookProcessor(
         secrets=SecretsManagerWebhookSecrets(
@@ -56,7 +65,7 @@ def build_dependencies(
             incident_retention_seconds=settings.incident_state_retention_seconds,
         ),
         publisher=EventBridgePublisher(
-            settings.event_bus_name, client=boto3.client("events", config=AWS_CLIENT_CONFIG)
+            settings.event_bus_name, client=session.client("events", config=AWS_CLIENT_CONFIG)
         ),
         notifier=notifier,
         policy=ReceiverPolicy(
