@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from pdutils.testing.forwarder import StateTable
 ROUTING_KEY = "R" * 32
 OTHER_ROUTING_KEY = "S" * 32
 T0 = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
+PAYLOAD = {"summary": "fired", "source": "test", "severity": Severity.ERROR}
 
 
 def event(
@@ -44,9 +46,7 @@ def event(
 ) -> AlertEvent:
     payload = None
     if action is EventAction.TRIGGER:
-        payload = AlertPayload.model_validate(
-            {"summary": f"{dedup_key} fired", "source": "test", "severity": Severity.ERROR}
-        )
+        payload = AlertPayload.model_validate({**PAYLOAD, "summary": f"{dedup_key} fired"})
     return AlertEvent(
         routing_key=routing_key,
         event_action=action,
@@ -351,6 +351,48 @@ def test_trigger_that_lost_a_race_to_a_newer_resolve_is_resolved_again(harness: 
     report = harness.run(message("m1", trigger))
     assert report.outcomes["m1"].verdict is Verdict.DELIVERED
     assert harness.sender.sent_actions("a") == ["trigger", "resolve"]
+
+
+def test_resolve_that_lost_a_race_to_a_newer_trigger_triggers_again(harness: Harness) -> None:
+    resolve = event("a", EventAction.RESOLVE, minute=1)
+    newer_trigger = event("a", minute=2)
+
+    def concurrent_forwarder_delivers_trigger(sent: AlertEvent) -> None:
+        if sent.event_action is EventAction.RESOLVE:
+            harness.ledger.record(alert_key(newer_trigger), ledger_entry(newer_trigger, message("x")))
+
+    harness.sender.before_accept = concurrent_forwarder_delivers_trigger
+    report = harness.run(message("m1", resolve))
+
+    assert report.outcomes["m1"].verdict is Verdict.DELIVERED
+    assert harness.sender.sent_actions("a") == ["resolve", "trigger"]
+    assert harness.sender.sent[-1] == newer_trigger.model_copy(update={"occurred_at": None})
+    assert harness.audit.records == []
+
+
+def test_a_trigger_too_large_to_replay_leaves_an_audit_record_after_a_race(harness: Harness) -> None:
+    resolve = event("a", EventAction.RESOLVE, minute=1)
+    incompressible = os.urandom(24 * 1024).hex()
+    newer_trigger = event("a", minute=2).model_copy(
+        update={"payload": AlertPayload.model_validate({**PAYLOAD, "custom_details": {"blob": incompressible}})}
+    )
+
+    def concurrent_forwarder_delivers_trigger(sent: AlertEvent) -> None:
+        if sent.event_action is EventAction.RESOLVE:
+            harness.ledger.record(alert_key(newer_trigger), ledger_entry(newer_trigger, message("x")))
+
+    harness.sender.before_accept = concurrent_forwarder_delivers_trigger
+    harness.run(message("m1", resolve))
+
+    assert harness.sender.sent_actions("a") == ["resolve"]
+    [(action, outcome, context)] = harness.audit.records
+    assert (action, outcome, context["newer_action"], context["message_id"]) == (
+        "alert.repair_after_race",
+        "failed",
+        "trigger",
+        "m1",
+    )
+    assert "too large" in str(context["reason"])
 
 
 def test_retried_messages_are_hidden_for_their_backoff(harness: Harness) -> None:

@@ -109,3 +109,24 @@ def test_record_many_of_one_key_is_a_plain_conditional_update(
     calls = count_calls(in_process_state_table)
     assert ledger.record_many({"rk#alarm-0": TRIGGER}) == {}
     assert calls == ["UpdateItem"]
+
+
+def test_a_trigger_keeps_its_replay_for_the_writer_it_beats(ledger: DeliveryLedger) -> None:
+    newer_trigger = LedgerEntry(sequence=300, event_hash="h-newer", action="trigger", replay=b"compressed event")
+    ledger.record("rk#alarm-1", newer_trigger)
+
+    winner = ledger.record_many({"rk#alarm-1": RESOLVE, "rk#alarm-2": TRIGGER})["rk#alarm-1"]
+
+    assert winner is not None
+    assert winner.replay == b"compressed event"
+    assert ledger.latest(["rk#alarm-1"])["rk#alarm-1"].replay is None  # the guards' reads leave it out
+
+
+def test_a_newer_resolve_removes_the_replay_of_the_trigger_it_replaces(ledger: DeliveryLedger) -> None:
+    ledger.record("rk#alarm-1", LedgerEntry(sequence=100, event_hash="h", action="trigger", replay=b"event"))
+    ledger.record("rk#alarm-1", RESOLVE)
+
+    winner = ledger.record("rk#alarm-1", LedgerEntry(sequence=150, event_hash="h-old", action="trigger"))
+
+    assert winner == RESOLVE
+    assert winner.replay is None

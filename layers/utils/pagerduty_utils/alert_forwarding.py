@@ -38,8 +38,9 @@ from pagerduty_utils.delivery_ledger import DeliveryLedger, LedgerEntry
 from pagerduty_utils.exceptions import PagerDutyUtilsError, RetryableError
 from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.observability import logger
-from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
+from pagerduty_utils.pagerduty_events import AlertEvent
 from pagerduty_utils.queue_backoff import Deferral, QueueBackoff, backoff_seconds
+from pagerduty_utils.race_repair import needs_repair, repair_event, replay_of
 from pagerduty_utils.rate_limiter import RateLimiter
 
 # Never start a send with less time than this before the deadline.
@@ -335,33 +336,36 @@ class AlertForwarder:
             # PagerDuty has the events: a redelivery would resend them, which PagerDuty folds into the same alerts.
             logger.warning("deliveries not recorded", extra={"alerts": len(entries), "reason": str(exc)})
             return
-        reopeners = [
-            newest[key]
+        raced = [
+            (newest[key], winner)
             for key, winner in lost.items()
-            if winner is not None and winner != entries[key] and _reopened(entries[key], winner)
+            if winner is not None and winner != entries[key] and needs_repair(entries[key], winner)
         ]
-        await asyncio.gather(*(self._resend_resolve(delivery, deadline) for delivery in reopeners))
+        await asyncio.gather(*(self._repair_race(delivery, newer, deadline) for delivery, newer in raced))
 
-    async def _resend_resolve(self, reopener: _Delivery, deadline: float) -> None:
-        """A concurrent forwarder delivered a newer resolve before our older trigger landed: resolve again."""
-        resolve = AlertEvent(
-            routing_key=reopener.event.routing_key,
-            event_action=EventAction.RESOLVE,
-            dedup_key=reopener.event.dedup_key,
-            occurred_at=reopener.event.occurred_at,
+    async def _repair_race(self, loser: _Delivery, newer: LedgerEntry, deadline: float) -> None:
+        """A concurrent forwarder delivered a newer event before ours landed: send the newer one again."""
+        _log_event(
+            f"{loser.entry.action} raced a newer {newer.action}, sending the {newer.action} again",
+            loser,
+            level="warning",
         )
-        _log_event("late trigger raced a newer resolve, resolving again", reopener, level="warning")
         try:
-            await self._deps.circuit.call_async(lambda: self._deps.sender.send(resolve, deadline=deadline))
+            repair = repair_event(loser.event, newer)
+            await self._deps.circuit.call_async(lambda: self._deps.sender.send(repair, deadline=deadline))
         except PagerDutyUtilsError as exc:
-            # The trigger is now stale for the ledger, so a retry would skip it: a human must look.
-            logger.error("alert may stay open after a race", extra={"dedup_key": resolve.dedup_key})
+            # Our event is now stale for the ledger, so a retry would skip it: a human must look.
+            logger.error(
+                "alert may be left in the wrong state after a race",
+                extra={"dedup_key": loser.event.dedup_key, "newer_action": newer.action},
+            )
             self._deps.audit.record(
-                "alert.resolve_after_race",
+                "alert.repair_after_race",
                 "failed",
                 reason=str(exc),
-                dedup_key=resolve.dedup_key,
-                message_id=reopener.message.message_id,
+                dedup_key=loser.event.dedup_key,
+                message_id=loser.message.message_id,
+                newer_action=newer.action,
             )
 
     # ------------------------------------------------------------------------------------------ conclude
@@ -454,18 +458,20 @@ def routing_fingerprint(routing_key: str) -> str:
 
 
 def ledger_entry(event: AlertEvent, message: InboundMessage) -> LedgerEntry:
-    """The event's place in its key's history: occurred_at (microseconds), content hash, action."""
+    """The event's place in its key's history: occurred_at (microseconds), content hash, action, and for a
+    trigger what a race repair needs to send it again."""
     occurred = event.occurred_at or message.sent_at
     digest = hashlib.sha256(event.model_dump_json(by_alias=True).encode()).hexdigest()[:32]
-    return LedgerEntry(sequence=_microseconds(occurred), event_hash=digest, action=event.event_action.value)
+    return LedgerEntry(
+        sequence=_microseconds(occurred),
+        event_hash=digest,
+        action=event.event_action.value,
+        replay=replay_of(event),
+    )
 
 
 def _microseconds(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
-
-
-def _reopened(sent: LedgerEntry, newer: LedgerEntry) -> bool:
-    return sent.action == EventAction.TRIGGER and newer.action == EventAction.RESOLVE and newer > sent
 
 
 def _message_outcome(tally: _Tally) -> MessageOutcome:

@@ -1,7 +1,8 @@
 """The delivery ledger: per (routing key, dedup key), the newest event PagerDuty has accepted.
 
 One item per alert key (``alert#<routing key fingerprint>#<dedup key>``) holds the event's ``sequence``
-(occurred_at in epoch microseconds), a hash of the event and its action. It is both guards at once:
+(occurred_at in epoch microseconds), a hash of the event, its action and, for a trigger, what is needed to send it
+again after a race (``race_repair``). It is both guards at once:
 
 - duplicate guard: a redelivered record maps to the same (sequence, hash) and is not sent again;
 - stale guard: an event older than the newest delivered is not sent, so a late trigger can never re-open what
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 _BATCH_GET_LIMIT = 100
 _TRANSACTION_LIMIT = 100
 _MAX_UNPROCESSED_ROUNDS = 5
+_REPLAY_ATTRIBUTE = "replay"
+_ENTRY_NAMES = {"#seq": "sequence", "#hash": "event_hash", "#action": "action", "#exp": EXPIRY_ATTRIBUTE}
 
 
 @dataclass(frozen=True, order=True)
@@ -47,6 +50,8 @@ class LedgerEntry:
     sequence: int
     event_hash: str
     action: str
+    replay: bytes | None = field(default=None, compare=False, repr=False)
+    """The event as ``race_repair`` keeps it (triggers only); never read back by ``latest``."""
 
     def supersedes(self, stored: LedgerEntry | None) -> bool:
         """True when this event must still be sent: nothing stored, or newer, or same time but different."""
@@ -147,31 +152,39 @@ class DeliveryLedger:
         """The conditional update of one key: write only what is newer than (or differs at the same time from)
         the stored entry, or replaces an expired one."""
         now = int(self._clock())
+        values: dict[str, Any] = {
+            ":seq": {"N": str(entry.sequence)},
+            ":hash": {"S": entry.event_hash},
+            ":action": {"S": entry.action},
+            ":exp": {"N": str(now + self._retention)},
+            ":now": {"N": str(now)},
+        }
+        update = "SET #seq = :seq, #hash = :hash, #action = :action, #exp = :exp"
+        if entry.replay is None:
+            update += " REMOVE #replay"  # a resolve must not leave an older trigger to be replayed
+        else:
+            update += ", #replay = :replay"
+            values[":replay"] = {"B": entry.replay}
         return {
             "TableName": self._table,
             "Key": {KEY_ATTRIBUTE: {"S": state_key(KeyPrefix.ALERT, alert_key)}},
-            "UpdateExpression": "SET #seq = :seq, #hash = :hash, #action = :action, #exp = :exp",
+            "UpdateExpression": update,
             "ConditionExpression": (
                 "attribute_not_exists(#seq) OR #exp < :now OR #seq < :seq OR (#seq = :seq AND #hash <> :hash)"
             ),
-            "ExpressionAttributeNames": {
-                "#seq": "sequence",
-                "#hash": "event_hash",
-                "#action": "action",
-                "#exp": EXPIRY_ATTRIBUTE,
-            },
-            "ExpressionAttributeValues": {
-                ":seq": {"N": str(entry.sequence)},
-                ":hash": {"S": entry.event_hash},
-                ":action": {"S": entry.action},
-                ":exp": {"N": str(now + self._retention)},
-                ":now": {"N": str(now)},
-            },
+            "ExpressionAttributeNames": {**_ENTRY_NAMES, "#replay": _REPLAY_ATTRIBUTE},
+            "ExpressionAttributeValues": values,
         }
 
     def _batch_get(self, keys: list[str]) -> list[Mapping[str, Any]]:
         request: dict[str, Any] = {
-            self._table: {"Keys": [{KEY_ATTRIBUTE: {"S": key}} for key in keys], "ConsistentRead": True}
+            self._table: {
+                "Keys": [{KEY_ATTRIBUTE: {"S": key}} for key in keys],
+                "ConsistentRead": True,
+                # Everything but the replay: the guards need no event content, and reads cost per 4 KiB.
+                "ProjectionExpression": "#key, #seq, #hash, #action, #exp",
+                "ExpressionAttributeNames": {**_ENTRY_NAMES, "#key": KEY_ATTRIBUTE},
+            }
         }
         items: list[Mapping[str, Any]] = []
         try:
@@ -194,6 +207,10 @@ class DeliveryLedger:
 
 
 def _entry(item: Mapping[str, Any]) -> LedgerEntry:
+    replay = item.get(_REPLAY_ATTRIBUTE)
     return LedgerEntry(
-        sequence=int(item["sequence"]["N"]), event_hash=item["event_hash"]["S"], action=item["action"]["S"]
+        sequence=int(item["sequence"]["N"]),
+        event_hash=item["event_hash"]["S"],
+        action=item["action"]["S"],
+        replay=replay["B"] if replay else None,
     )
