@@ -6,19 +6,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from pagerduty_utils.alert_sources import (
-    Arn,
-    AwsTimestamp,
-    CloudWatchAlarmMessage,
-    CloudWatchAlarmStateChangeEvent,
-    CustomAlertEvent,
-    GuardDutyFindingEvent,
-    HealthEvent,
-    HealthEventDetail,
-    SecurityHubFindingsEvent,
-    SecurityHubSeverity,
-    parse_source,
-)
+from pagerduty_utils.alert_sources.alarms import CloudWatchAlarmMessage, CloudWatchAlarmStateChangeEvent
+from pagerduty_utils.alert_sources.base import Arn, AwsTimestamp, parse_source
+from pagerduty_utils.alert_sources.custom import CustomAlertEvent
+from pagerduty_utils.alert_sources.findings import GuardDutyFindingEvent, SecurityHubFindingsEvent, SecurityHubSeverity
+from pagerduty_utils.alert_sources.health import HealthEvent, HealthEventDetail
 from pagerduty_utils.exceptions import ValidationError
 from tests.unit.fixtures.alert_events import alarm_message, eventbridge_event, load_event
 

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from pagerduty_utils.alert_sources import describe_errors
+from pagerduty_utils.alert_sources.base import describe_errors
 from pagerduty_utils.data_transformer import AlertSource, NormalizedAlert
 from pagerduty_utils.exceptions import ConfigurationError
 from pagerduty_utils.pagerduty_events import Severity

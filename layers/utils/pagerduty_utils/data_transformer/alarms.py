@@ -12,16 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pagerduty_utils.alert_sources import (
+from pagerduty_utils.alert_sources.alarms import (
     AlarmState,
     AlarmStateChange,
-    Arn,
     CloudWatchAlarmActionEvent,
     CloudWatchAlarmMessage,
     CloudWatchAlarmStateChangeEvent,
     SnsAlarmTrigger,
-    parse_source,
 )
+from pagerduty_utils.alert_sources.base import Arn, parse_source
 from pagerduty_utils.data_transformer.assembly import build_alert, compact, json_object
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
 from pagerduty_utils.exceptions import ValidationError

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pagerduty_utils.alert_sources import as_utc
+from pagerduty_utils.alert_sources.base import as_utc
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert
 from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.formatters import clean_details, clean_text

@@ -8,7 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel
 
-from pagerduty_utils.alert_sources import CustomAlertEvent, parse_source
+from pagerduty_utils.alert_sources.base import parse_source
+from pagerduty_utils.alert_sources.custom import CustomAlertEvent
 from pagerduty_utils.data_transformer.alarms import alarm_action_alerts, alarm_message_alerts, state_change_alerts
 from pagerduty_utils.data_transformer.assembly import json_object
 from pagerduty_utils.data_transformer.findings import guardduty_alerts, securityhub_alerts

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pagerduty_utils.alert_sources import (
+from pagerduty_utils.alert_sources.base import parse_source
+from pagerduty_utils.alert_sources.findings import (
     GuardDutyFindingEvent,
     SecurityHubFinding,
     SecurityHubFindingsEvent,
     SecurityHubLabel,
-    parse_source,
 )
 from pagerduty_utils.data_transformer.assembly import build_alert
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
