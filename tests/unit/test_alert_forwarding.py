@@ -12,17 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
-from pagerduty_utils.alert_forwarding import (
-    AlertForwarder,
-    BatchReport,
-    ForwarderDependencies,
-    InboundMessage,
-    MessageOutcome,
-    Plan,
-    Verdict,
-    alert_key,
-    ledger_entry,
-)
+from pagerduty_utils.alert_batch import BatchReport, InboundMessage, MessageOutcome, Plan, Verdict
+from pagerduty_utils.alert_forwarding import AlertForwarder, ForwarderDependencies, alert_key, ledger_entry
 from pagerduty_utils.api_client import InvalidEventError, PagerDutyUnavailableError, RateLimitedError
 from pagerduty_utils.audit_logger import AuditLogger
 from pagerduty_utils.circuit_breaker import CircuitOpenError

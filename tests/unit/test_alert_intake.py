@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pagerduty_utils.alert_forwarding import BatchReport, MessageOutcome, Verdict
+from pagerduty_utils.alert_batch import BatchReport, MessageOutcome, Verdict
 from pagerduty_utils.alert_intake import Trigger, inbound_messages, response_for, trigger_of
 from pagerduty_utils.exceptions import RetryableError, ValidationError
 

@@ -15,8 +15,8 @@ so only exact duplicates are collapsed. When one event of a key must be retried,
 is retried too, so the key's order survives the queue.
 
 Across processes: the ledger's conditional write keeps the newest delivered event per key. If two processes
-race on one key and an older trigger lands after a newer resolve, the trigger's ledger write loses to the
-resolve and the forwarder sends the resolve again, so the alert ends resolved.
+race on one key and the older event reaches PagerDuty last, its ledger write loses to the newer one and the
+forwarder sends the newer event again (``race_repair``), so the alert ends in its newest state.
 """
 
 from __future__ import annotations
@@ -25,12 +25,19 @@ import asyncio
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
 
+from pagerduty_utils.alert_batch import (
+    AlertSender,
+    BatchReport,
+    CircuitGuard,
+    InboundMessage,
+    MessageOutcome,
+    Planner,
+    Verdict,
+)
 from pagerduty_utils.audit_logger import AuditLogger, audit_logger
 from pagerduty_utils.circuit_breaker import CircuitOpenError
 from pagerduty_utils.dead_letter import DeadLetter, DeadLetterQueue
@@ -45,81 +52,6 @@ from pagerduty_utils.rate_limiter import RateLimiter
 
 # Never start a send with less time than this before the deadline.
 _MINIMUM_SEND_SECONDS = 0.5
-
-
-class Verdict(StrEnum):
-    DELIVERED = "delivered"
-    SKIPPED = "skipped"
-    DROPPED = "dropped"
-    DEAD_LETTERED = "dead_lettered"
-    RETRY = "retry"
-
-
-@dataclass(frozen=True)
-class InboundMessage:
-    """One received message: ``content`` is what the mapping reads, ``body`` what the DLQ keeps verbatim.
-
-    ``sent_at`` orders events whose source gives no time of its own.
-    """
-
-    message_id: str
-    content: str | Mapping[str, Any]
-    body: str
-    sent_at: datetime
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-    receipt_handle: str | None = None
-    queue_arn: str | None = None
-    receive_count: int = 1
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What one message turns into: events to send, alerts dropped by rule, alerts that cannot be routed."""
-
-    events: tuple[AlertEvent, ...] = ()
-    dropped: int = 0
-    unroutable: tuple[str, ...] = ()
-
-
-class Planner(Protocol):
-    """Maps and routes one message. Raises ``ValidationError``/``ConfigurationError`` (permanent) or
-    ``RetryableError`` (transient, e.g. the routing-key secret could not be read)."""
-
-    def plan(self, content: str | Mapping[str, Any]) -> Plan: ...
-
-
-class AlertSender(Protocol):
-    """Sends one event to PagerDuty by the deadline (``time.monotonic()``); raises the client's typed errors."""
-
-    def send(self, event: AlertEvent, *, deadline: float | None = None) -> Awaitable[object]: ...
-
-
-class CircuitGuard(Protocol):
-    def open_for(self) -> float | None: ...
-
-    def call_async(self, operation: Callable[[], Awaitable[object]]) -> Awaitable[object]: ...
-
-
-@dataclass
-class MessageOutcome:
-    verdict: Verdict
-    reason: str = ""
-    detail: str = ""
-    retry_after: float | None = None
-
-
-@dataclass
-class BatchReport:
-    """Outcome per message id, in the order received."""
-
-    outcomes: dict[str, MessageOutcome]
-
-    @property
-    def retried(self) -> list[str]:
-        return [message_id for message_id, outcome in self.outcomes.items() if outcome.verdict is Verdict.RETRY]
-
-    def count(self, verdict: Verdict) -> int:
-        return sum(1 for outcome in self.outcomes.values() if outcome.verdict is verdict)
 
 
 @dataclass
