@@ -160,6 +160,15 @@ class Harness:
         forwarder = self.forwarder()
         return asyncio.run(forwarder.forward(list(messages), deadline=_monotonic() + seconds_left))
 
+    def deliver_concurrently(self, newer: AlertEvent) -> None:
+        """Another forwarder delivers ``newer`` while this one sends its own, older event of the same alert."""
+
+        def record_newer(sent: AlertEvent) -> None:
+            if sent.dedup_key == newer.dedup_key and sent.event_action is not newer.event_action:
+                self.ledger.record(alert_key(newer), ledger_entry(newer, message("concurrent")))
+
+        self.sender.before_accept = record_newer
+
     def dead_letters(self) -> list[dict[str, Any]]:
         response = boto3.client("sqs").receive_message(
             QueueUrl=self.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
@@ -334,11 +343,7 @@ def test_trigger_that_lost_a_race_to_a_newer_resolve_is_resolved_again(harness: 
     trigger = event("a", minute=1)
     newer_resolve = event("a", EventAction.RESOLVE, minute=2)
 
-    def concurrent_forwarder_delivers_resolve(sent: AlertEvent) -> None:
-        if sent.event_action is EventAction.TRIGGER:
-            harness.ledger.record(alert_key(newer_resolve), ledger_entry(newer_resolve, message("x")))
-
-    harness.sender.before_accept = concurrent_forwarder_delivers_resolve
+    harness.deliver_concurrently(newer_resolve)
     report = harness.run(message("m1", trigger))
     assert report.outcomes["m1"].verdict is Verdict.DELIVERED
     assert harness.sender.sent_actions("a") == ["trigger", "resolve"]
@@ -348,11 +353,7 @@ def test_resolve_that_lost_a_race_to_a_newer_trigger_triggers_again(harness: Har
     resolve = event("a", EventAction.RESOLVE, minute=1)
     newer_trigger = event("a", minute=2)
 
-    def concurrent_forwarder_delivers_trigger(sent: AlertEvent) -> None:
-        if sent.event_action is EventAction.RESOLVE:
-            harness.ledger.record(alert_key(newer_trigger), ledger_entry(newer_trigger, message("x")))
-
-    harness.sender.before_accept = concurrent_forwarder_delivers_trigger
+    harness.deliver_concurrently(newer_trigger)
     report = harness.run(message("m1", resolve))
 
     assert report.outcomes["m1"].verdict is Verdict.DELIVERED
@@ -368,11 +369,7 @@ def test_a_trigger_too_large_to_replay_leaves_an_audit_record_after_a_race(harne
         update={"payload": AlertPayload.model_validate({**PAYLOAD, "custom_details": {"blob": incompressible}})}
     )
 
-    def concurrent_forwarder_delivers_trigger(sent: AlertEvent) -> None:
-        if sent.event_action is EventAction.RESOLVE:
-            harness.ledger.record(alert_key(newer_trigger), ledger_entry(newer_trigger, message("x")))
-
-    harness.sender.before_accept = concurrent_forwarder_delivers_trigger
+    harness.deliver_concurrently(newer_trigger)
     harness.run(message("m1", resolve))
 
     assert harness.sender.sent_actions("a") == ["resolve"]
