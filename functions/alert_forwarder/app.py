@@ -28,7 +28,7 @@ CORRELATION_ID_PATH = "Records[0].messageId || Records[0].Sns.MessageId || id"
 
 @cache
 def _default_forwarder() -> Forwarder:
-    from pagerduty_utils.forwarder_wiring import build_forwarder  # noqa: PLC0415  # not needed by tests that inject their own
+    from pagerduty_utils.forwarder_wiring import build_forwarder  # noqa: PLC0415  # tests inject their own
 
     return build_forwarder(load_settings(ForwarderSettings))
 

@@ -1,10 +1,10 @@
 """Builds the alert forwarder from its settings: the one place that knows every concrete adapter.
 
 Everything here runs once per container, without network I/O (in Lambda during Init, see ``init_phase``;
-elsewhere on the first invocation): boto3 clients, the Powertools circuit persistence, the pooled PagerDuty
-client, the routing rules. Tests and the local runtime
-call ``build_forwarder`` with the same settings pointed at the embedded AWS and the PagerDuty simulator, or pass
-their own ``ForwarderDependencies`` to ``Forwarder``.
+elsewhere on the first invocation): boto3 clients, the secrets provider, the Powertools circuit persistence, the
+pooled PagerDuty client and its TLS context, the routing rules. Tests and the local runtime call
+``build_forwarder`` with the same settings pointed at the embedded AWS and the PagerDuty simulator, or pass their
+own ``ForwarderDependencies`` to ``Forwarder``.
 """
 
 from __future__ import annotations
