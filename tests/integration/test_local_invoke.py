@@ -48,6 +48,7 @@ def test_prints_the_result_on_stdout_and_the_logs_on_stderr(tmp_path: Path) -> N
     assert 0 < body["remaining_ms"] <= 5000
     assert body["greeting"] == "hello from us-east-1"  # Globals environment, Fn::If and Fn::Sub resolved
     assert "echo GET /items/42" in completed.stderr
+    assert "\tInit Duration: " in completed.stderr  # the REPORT line of a cold start
 
 
 def test_exits_non_zero_with_the_error_type_and_message_when_the_handler_raises(tmp_path: Path) -> None:
@@ -126,6 +127,34 @@ def test_a_worker_stays_warm_between_invocations(echo_function: FunctionSpec) ->
         results = [runner.invoke({}).result for _ in range(3)]
 
     assert results == [1, 2, 3]
+
+
+def test_each_invocation_is_logged_like_lambda_with_the_init_duration_once(
+    echo_function: FunctionSpec, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with FunctionRunner(echo_function, {"GREETING": "hi"}) as runner:
+        request_ids = [runner.invoke(API_EVENT).request_id for _ in range(2)]
+    log = capfd.readouterr().err  # the worker has exited: its whole log is written
+
+    reports = [line for line in log.splitlines() if line.startswith("REPORT ")]
+    assert [f"START RequestId: {request_id} Version: $LATEST" in log for request_id in request_ids] == [True, True]
+    assert [f"END RequestId: {request_id}" in log for request_id in request_ids] == [True, True]
+    assert [report.split("\t")[0] for report in reports] == [f"REPORT RequestId: {rid}" for rid in request_ids]
+    assert all("\tMemory Size: 256 MB\tMax Memory Used: " in report for report in reports)
+    assert ["Init Duration: " in report for report in reports] == [True, False]
+    assert "WARNING" not in log
+
+
+def test_memory_over_the_function_size_is_flagged(
+    echo_function: FunctionSpec, capfd: pytest.CaptureFixture[str]
+) -> None:
+    tiny = dataclasses.replace(echo_function, memory_mb=1)
+
+    with FunctionRunner(tiny, {"GREETING": "hi"}) as runner:
+        runner.invoke(API_EVENT)
+    log = capfd.readouterr().err
+
+    assert "over the function's 1 MB: Lambda would stop it (out of memory)" in log
 
 
 def test_a_crashed_worker_is_reported_then_replaced(echo_function: FunctionSpec) -> None:

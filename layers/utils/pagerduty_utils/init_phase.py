@@ -1,9 +1,10 @@
 """Build a handler's dependencies while Lambda initialises the execution environment, not in its first request.
 
 Lambda runs an on-demand function's Init phase on a full, unthrottled vCPU, and every invocation on the share of
-a vCPU that its memory buys: one vCPU at 1,769 MB, so about a fourteenth for the forwarder's 128 MB (AWS's
-serverless guide, "Utilize initialization phase": serverlessland.com/content/service/lambda/guides/
-effectively-running-java-on-serverless/init-heavy-lifting). The same setup (settings validated, routing rules
+a vCPU that its memory buys: one vCPU at 1,769 MB, so about a seventh at the template's default of 256 MB and
+a fourteenth at 128 MB, the smallest size the forwarder fits in (AWS's serverless guide, "Utilize
+initialization phase": serverlessland.com/content/service/lambda/guides/effectively-running-java-on-serverless/
+init-heavy-lifting). The same setup (settings validated, routing rules
 parsed, boto3 clients, secrets providers and the TLS context created: 60 to 250 ms of CPU on the development
 machine, the forwarder's the most) therefore takes a fraction of the wall time in Init that it takes in the
 first invocation. The builders do no network I/O, so nothing signed can go stale before the first request

@@ -4,13 +4,17 @@ The parent (``pdutils.local.runner``) starts one worker per function, with the f
 first line on stdin describes the function; each following line is one invocation, answered by one line of
 JSON on the protocol stream. Like Lambda, the handler is imported once (cold start) and then reused (warm).
 Anything the handler prints goes to stderr, the function's log stream, so it never corrupts the protocol.
+Around each invocation the log gets Lambda's own lines (``START``, ``END`` and ``REPORT`` with the duration,
+the peak memory against the function's MemorySize, and on the first one the Init duration).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
+import resource
 import signal
 import sys
 import time
@@ -70,16 +74,56 @@ def _invoke(handler: Any, function: dict[str, Any], request: dict[str, Any]) -> 
         return {"error": _error_payload("Runtime.MarshalError", exc)}
 
 
-def serve(requests: TextIO, replies: TextIO) -> None:
+def _peak_memory_mb() -> int:
+    """The process's peak resident memory, in MB as Lambda reports it.
+
+    Linux's ``VmHWM``: ``ru_maxrss`` would also count the parent's pages from before the worker's ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            peak_kib = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+    except (OSError, StopIteration):  # not Linux: ru_maxrss is in bytes on macOS, KiB elsewhere
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_kib = peak // 1024 if sys.platform == "darwin" else peak
+    return math.ceil(peak_kib / 1024)
+
+
+def _report_lines(request_id: str, duration_ms: float, memory_mb: int, init_ms: float | None) -> list[str]:
+    """Lambda's END and REPORT lines for one invocation, and a warning when memory passed the function's size."""
+    used = _peak_memory_mb()
+    report = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {math.ceil(duration_ms)} ms"
+        f"\tMemory Size: {memory_mb} MB\tMax Memory Used: {used} MB"
+    )
+    if init_ms is not None:
+        report += f"\tInit Duration: {init_ms:.2f} ms"
+    lines = [f"END RequestId: {request_id}", report]
+    if used > memory_mb:
+        lines.append(
+            f"WARNING: {used} MB used, over the function's {memory_mb} MB: Lambda would stop it (out of memory)"
+        )
+    return lines
+
+
+def serve(requests: TextIO, replies: TextIO, log: TextIO = sys.stderr) -> None:
     function: dict[str, Any] = json.loads(requests.readline())
+    started = time.perf_counter()
     try:
         handler = _load_handler(function)
         init_error = None
     except Exception as exc:  # an import error fails every invocation, as Lambda reports it
         handler, init_error = None, _error_payload("Runtime.ImportModuleError", exc)
+    init_ms: float | None = (time.perf_counter() - started) * 1000
     for line in requests:
         request = json.loads(line)
+        log.write(f"START RequestId: {request['request_id']} Version: $LATEST\n")
+        began = time.perf_counter()
         reply = {"error": init_error} if init_error else _invoke(handler, function, request)
+        duration_ms = (time.perf_counter() - began) * 1000
+        report = _report_lines(request["request_id"], duration_ms, function["memory_mb"], init_ms)
+        log.writelines(f"{text}\n" for text in report)
+        log.flush()
+        init_ms = None
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
 
