@@ -166,7 +166,7 @@ class NaiveForwarder:
     send, completion write. Same table, same simulator, same mapping and routing."""
 
     def __init__(self, table: str) -> None:
-        from pagerduty_utils.alert_routing import RoutingPlanner, secret_routing_keys  # noqa: PLC0415
+        from pagerduty_utils.alert_forwarder.routing import RoutingPlanner, secret_routing_keys  # noqa: PLC0415
         from pagerduty_utils.api_client import EventsClient  # noqa: PLC0415
         from pagerduty_utils.config_parser import RoutingRules  # noqa: PLC0415
         from pagerduty_utils.data_transformer import TransformOptions  # noqa: PLC0415
@@ -228,7 +228,7 @@ def measure_calls(
 
 
 def build_forwarder_for_bench(_table: str) -> Any:
-    from pagerduty_utils.forwarder_wiring import build_forwarder  # noqa: PLC0415
+    from pagerduty_utils.alert_forwarder.wiring import build_forwarder  # noqa: PLC0415
     from pagerduty_utils.settings import ForwarderSettings, load_settings  # noqa: PLC0415
 
     return build_forwarder(load_settings(ForwarderSettings))

@@ -1,9 +1,9 @@
 """Alert forwarder: AWS alerts (SQS batches of SNS/EventBridge messages, or direct SNS/EventBridge) to PagerDuty.
 
-The path of an alert, all in ``pagerduty_utils``: ``alert_intake`` reads the invocation, ``alert_routing`` maps
-and routes each message, ``alert_forwarding`` delivers (ledger, rate limiter, circuit breaker, concurrent sends,
-DLQ, backoff) and ``alert_intake`` shapes the answer (partial batch failures, or an error for Lambda to retry).
-The forwarder is built once per container (``forwarder_wiring``): in Lambda while the module is imported, where
+The path of an alert, all in ``pagerduty_utils.alert_forwarder``: ``intake`` reads the invocation, ``routing`` maps
+and routes each message, ``forwarding`` delivers (ledger, rate limiter, circuit breaker, concurrent sends, DLQ,
+backoff) and ``intake`` shapes the answer (partial batch failures, or an error for Lambda to retry).
+The forwarder is built once per container (``alert_forwarder.wiring``): in Lambda while the module is imported, where
 Init's full vCPU makes it cheapest (``init_phase``), elsewhere on the first invocation; tests pass their own
 ``forwarder``.
 """
@@ -20,7 +20,7 @@ from pagerduty_utils.settings import ForwarderSettings, load_settings
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from pagerduty_utils.forwarder_wiring import Forwarder
+    from pagerduty_utils.alert_forwarder.wiring import Forwarder
 
 # The SQS message id of the batch's first record, the SNS message id, or the EventBridge event id.
 CORRELATION_ID_PATH = "Records[0].messageId || Records[0].Sns.MessageId || id"
@@ -28,7 +28,7 @@ CORRELATION_ID_PATH = "Records[0].messageId || Records[0].Sns.MessageId || id"
 
 @cache
 def _default_forwarder() -> Forwarder:
-    from pagerduty_utils.forwarder_wiring import build_forwarder  # noqa: PLC0415  # tests inject their own
+    from pagerduty_utils.alert_forwarder.wiring import build_forwarder  # noqa: PLC0415  # tests inject their own
 
     return build_forwarder(load_settings(ForwarderSettings))
 

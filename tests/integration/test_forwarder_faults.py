@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from functions.alert_forwarder import app
-from pagerduty_utils.dead_letter import REASON_ATTRIBUTE
+from pagerduty_utils.alert_forwarder.dead_letter import REASON_ATTRIBUTE
+from pagerduty_utils.alert_forwarder.wiring import Forwarder, build_forwarder
 from pagerduty_utils.exceptions import RetryableError
-from pagerduty_utils.forwarder_wiring import Forwarder, build_forwarder
 from pagerduty_utils.settings import ForwarderSettings, load_settings
 from pagerduty_utils.state_table import circuit_key
 from pdutils.simulator import SimulatorHandle

@@ -9,8 +9,8 @@ import pytest
 
 from functions.alert_forwarder import app
 from pagerduty_utils import secrets
-from pagerduty_utils.dead_letter import REASON_ATTRIBUTE
-from pagerduty_utils.forwarder_wiring import build_forwarder
+from pagerduty_utils.alert_forwarder.dead_letter import REASON_ATTRIBUTE
+from pagerduty_utils.alert_forwarder.wiring import build_forwarder
 from pagerduty_utils.settings import ForwarderSettings, load_settings
 from pdutils import cli
 from pdutils.simulator import SimulatorHandle

@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from pagerduty_utils.exceptions import ConfigurationError, DependencyError
-from pagerduty_utils.incident_state import ClaimStatus, DynamoDBWebhookStateStore, IncidentState
+from pagerduty_utils.webhook_processor.incident_state import ClaimStatus, DynamoDBWebhookStateStore, IncidentState
 from pdutils.moto_server import MotoEndpoint
 
 pytestmark = pytest.mark.integration

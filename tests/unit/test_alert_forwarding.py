@@ -12,17 +12,17 @@ from typing import Any
 import boto3
 import pytest
 
-from pagerduty_utils.alert_batch import BatchReport, InboundMessage, MessageOutcome, Plan, Verdict
-from pagerduty_utils.alert_forwarding import AlertForwarder, ForwarderDependencies, alert_key, ledger_entry
+from pagerduty_utils.alert_forwarder.batch import BatchReport, InboundMessage, MessageOutcome, Plan, Verdict
+from pagerduty_utils.alert_forwarder.dead_letter import REASON_ATTRIBUTE, DeadLetterQueue
+from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
+from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies, alert_key, ledger_entry
+from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
 from pagerduty_utils.api_client import InvalidEventError, PagerDutyUnavailableError, RateLimitedError
 from pagerduty_utils.audit_logger import AuditLogger
 from pagerduty_utils.circuit_breaker import CircuitOpenError
-from pagerduty_utils.dead_letter import REASON_ATTRIBUTE, DeadLetterQueue
-from pagerduty_utils.delivery_ledger import DeliveryLedger
 from pagerduty_utils.exceptions import DependencyError, ValidationError
 from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.pagerduty_events import AlertEvent, AlertPayload, EventAction, Severity
-from pagerduty_utils.queue_backoff import QueueBackoff
 from pagerduty_utils.rate_limiter import RateLimiter
 from pdutils.testing.forwarder import StateTable
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pagerduty_utils.alert_batch import BatchReport, MessageOutcome, Verdict
-from pagerduty_utils.alert_intake import Trigger, inbound_messages, response_for, trigger_of
+from pagerduty_utils.alert_forwarder.batch import BatchReport, MessageOutcome, Verdict
+from pagerduty_utils.alert_forwarder.intake import Trigger, inbound_messages, response_for, trigger_of
 from pagerduty_utils.exceptions import RetryableError, ValidationError
 
 EVENTS = Path(__file__).parents[2] / "events"

@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 
 from pagerduty_utils import secrets
-from pagerduty_utils.alert_routing import RoutingPlanner, secret_routing_keys
+from pagerduty_utils.alert_forwarder.routing import RoutingPlanner, secret_routing_keys
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
 from pagerduty_utils.exceptions import ConfigurationError

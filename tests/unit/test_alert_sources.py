@@ -6,11 +6,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from pagerduty_utils.alert_sources.alarms import CloudWatchAlarmMessage, CloudWatchAlarmStateChangeEvent
-from pagerduty_utils.alert_sources.base import Arn, AwsTimestamp, parse_source
-from pagerduty_utils.alert_sources.custom import CustomAlertEvent
-from pagerduty_utils.alert_sources.findings import GuardDutyFindingEvent, SecurityHubFindingsEvent, SecurityHubSeverity
-from pagerduty_utils.alert_sources.health import HealthEvent, HealthEventDetail
+from pagerduty_utils.data_transformer.sources.alarms import CloudWatchAlarmMessage, CloudWatchAlarmStateChangeEvent
+from pagerduty_utils.data_transformer.sources.base import Arn, AwsTimestamp, parse_source
+from pagerduty_utils.data_transformer.sources.custom import CustomAlertEvent
+from pagerduty_utils.data_transformer.sources.findings import (
+    GuardDutyFindingEvent,
+    SecurityHubFindingsEvent,
+    SecurityHubSeverity,
+)
+from pagerduty_utils.data_transformer.sources.health import HealthEvent, HealthEventDetail
 from pagerduty_utils.exceptions import ValidationError
 from tests.unit.fixtures.alert_events import alarm_message, eventbridge_event, load_event
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from pagerduty_utils.dead_letter import (
+from pagerduty_utils.alert_forwarder.dead_letter import (
     DETAIL_ATTRIBUTE,
     REASON_ATTRIBUTE,
     DeadLetter,

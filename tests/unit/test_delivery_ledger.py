@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pagerduty_utils.delivery_ledger import DeliveryLedger, LedgerEntry
+from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger, LedgerEntry
 from pdutils.testing.forwarder import StateTable
 
 RETENTION = 3600

@@ -13,16 +13,14 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from pagerduty_utils.error_handler import dependency_error, problem_for, register_error_handlers
 from pagerduty_utils.exceptions import (
     ConfigurationError,
-    DependencyError,
-    PagerDutyUtilsError,
-    SignatureError,
-    ValidationError,
-)
-from pagerduty_utils.webhook_processor.errors import (
     DeliveryInProgressError,
+    DependencyError,
     InvalidCredentialsError,
     MalformedSignatureError,
+    PagerDutyUtilsError,
     PayloadTooLargeError,
+    SignatureError,
+    ValidationError,
 )
 from pdutils.testing.webhook_fakes import RecordingAudit
 

@@ -10,7 +10,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from pagerduty_utils.event_publisher import (
+from pagerduty_utils.exceptions import DependencyError
+from pagerduty_utils.webhook_processor.event_publisher import (
     EVENT_SOURCE,
     MAX_DETAIL_BYTES,
     EventBridgePublisher,
@@ -18,7 +19,6 @@ from pagerduty_utils.event_publisher import (
     detail_json,
     render_notification,
 )
-from pagerduty_utils.exceptions import DependencyError
 from pagerduty_utils.webhook_processor.models import WebhookEnvelope, parse_event_data
 from pagerduty_utils.webhook_processor.normalized import NormalizedIncidentEvent, normalize
 from pdutils.testing.webhook_fakes import incident_data, webhook_body

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from pagerduty_utils.alert_forwarder.queue_backoff import backoff_seconds, queue_url_from_arn
 from pagerduty_utils.exceptions import ValidationError
-from pagerduty_utils.queue_backoff import backoff_seconds, queue_url_from_arn
 
 
 @pytest.mark.parametrize(("jitter", "expected"), [(0.0, 7), (1.0, 9)])

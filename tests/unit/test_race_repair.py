@@ -7,15 +7,15 @@ import zlib
 
 import pytest
 
-from pagerduty_utils.delivery_ledger import LedgerEntry
-from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
-from pagerduty_utils.race_repair import (
+from pagerduty_utils.alert_forwarder.delivery_ledger import LedgerEntry
+from pagerduty_utils.alert_forwarder.race_repair import (
     REPLAY_LIMIT_BYTES,
     RaceRepairError,
     needs_repair,
     repair_event,
     replay_of,
 )
+from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
 
 ROUTING_KEY = "R" * 32
 TRIGGER = AlertEvent.model_validate(

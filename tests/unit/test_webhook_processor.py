@@ -10,8 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagerduty_utils.exceptions import ConfigurationError, DependencyError, SignatureError, ValidationError
-from pagerduty_utils.webhook_processor.errors import DeliveryInProgressError, MalformedSignatureError
+from pagerduty_utils.exceptions import (
+    ConfigurationError,
+    DeliveryInProgressError,
+    DependencyError,
+    MalformedSignatureError,
+    SignatureError,
+    ValidationError,
+)
 from pagerduty_utils.webhook_processor.processing import (
     Disposition,
     ReceiverPolicy,

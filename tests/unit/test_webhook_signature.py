@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from pagerduty_utils.exceptions import ConfigurationError
-from pagerduty_utils.webhook_processor.errors import MalformedSignatureError
+from pagerduty_utils.exceptions import ConfigurationError, MalformedSignatureError
 from pagerduty_utils.webhook_processor.signature import (
     MAX_SIGNATURES,
     is_authentic,

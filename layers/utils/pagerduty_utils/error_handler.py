@@ -20,17 +20,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pagerduty_utils.exceptions import (
     ConfigurationError,
+    DeliveryInProgressError,
     DependencyError,
+    InvalidCredentialsError,
+    MalformedSignatureError,
     PagerDutyUtilsError,
+    PayloadTooLargeError,
     RetryableError,
     SignatureError,
     ValidationError,
-)
-from pagerduty_utils.webhook_processor.errors import (
-    DeliveryInProgressError,
-    InvalidCredentialsError,
-    MalformedSignatureError,
-    PayloadTooLargeError,
 )
 
 if TYPE_CHECKING:

@@ -37,3 +37,19 @@ class RetryableError(PagerDutyUtilsError):
 
 class DependencyError(RetryableError):
     """An AWS dependency (DynamoDB, EventBridge, SNS, SQS, KMS, secrets) failed transiently."""
+
+
+class MalformedSignatureError(SignatureError):
+    """A signature header is missing or cannot be parsed: the sender is not following the protocol."""
+
+
+class InvalidCredentialsError(SignatureError):
+    """A request's ``Authorization`` header is not a bearer token that verifies."""
+
+
+class PayloadTooLargeError(ValidationError):
+    """A request body is larger than the configured limit."""
+
+
+class DeliveryInProgressError(RetryableError):
+    """Another invocation is processing the same delivery right now; the sender should retry later."""

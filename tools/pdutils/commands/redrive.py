@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Deferred: the CLI imports every command at startup; these pull in boto3.
-    from pagerduty_utils.dead_letter import redrive  # noqa: PLC0415
+    from pagerduty_utils.alert_forwarder.dead_letter import redrive  # noqa: PLC0415
     from pagerduty_utils.exceptions import DependencyError  # noqa: PLC0415
 
     if args.max is not None and args.max < 1:

@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
+from pagerduty_utils.alert_forwarder.wiring import build_forwarder
 from pagerduty_utils.api_client import EventsClient, PagerDutyUnavailableError
 from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError
-from pagerduty_utils.forwarder_wiring import build_forwarder
 from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
 from pagerduty_utils.settings import ForwarderSettings, load_settings
 from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, circuit_key

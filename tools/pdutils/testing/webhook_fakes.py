@@ -17,15 +17,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pagerduty_utils.audit_logger import AuditLogger, AuditValue
-from pagerduty_utils.event_publisher import EventPublisher, NotificationPublisher
-from pagerduty_utils.incident_state import (
+from pagerduty_utils.jwt_tokens import SigningKeys
+from pagerduty_utils.webhook_processor.event_publisher import EventPublisher, NotificationPublisher
+from pagerduty_utils.webhook_processor.incident_state import (
     ClaimResult,
     ClaimStatus,
     DeliveryClaim,
     IncidentState,
     WebhookStateStore,
 )
-from pagerduty_utils.jwt_tokens import SigningKeys
 from pagerduty_utils.webhook_processor.normalized import NormalizedIncidentEvent
 from pagerduty_utils.webhook_processor.signature import WebhookSecretSource
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pagerduty_utils.alert_sources.alarms import (
+from pagerduty_utils.data_transformer.assembly import build_alert, compact, json_object
+from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
+from pagerduty_utils.data_transformer.sources.alarms import (
     AlarmState,
     AlarmStateChange,
     CloudWatchAlarmActionEvent,
@@ -20,9 +22,7 @@ from pagerduty_utils.alert_sources.alarms import (
     CloudWatchAlarmStateChangeEvent,
     SnsAlarmTrigger,
 )
-from pagerduty_utils.alert_sources.base import Arn, parse_source
-from pagerduty_utils.data_transformer.assembly import build_alert, compact, json_object
-from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
+from pagerduty_utils.data_transformer.sources.base import Arn, parse_source
 from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.formatters import aws_partition, cloudwatch_alarm_url, compose_summary, first_line
 from pagerduty_utils.pagerduty_events import EventAction, Severity

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pagerduty_utils.alert_sources.base import as_utc
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert
+from pagerduty_utils.data_transformer.sources.base import as_utc
 from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.formatters import clean_details, clean_text
 from pagerduty_utils.pagerduty_events import AlertPayload, EventAction, Link, Severity

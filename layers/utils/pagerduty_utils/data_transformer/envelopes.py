@@ -8,14 +8,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel
 
-from pagerduty_utils.alert_sources.base import parse_source
-from pagerduty_utils.alert_sources.custom import CustomAlertEvent
 from pagerduty_utils.data_transformer.alarms import alarm_action_alerts, alarm_message_alerts, state_change_alerts
 from pagerduty_utils.data_transformer.assembly import json_object
 from pagerduty_utils.data_transformer.findings import guardduty_alerts, securityhub_alerts
 from pagerduty_utils.data_transformer.health import health_alerts
 from pagerduty_utils.data_transformer.messages import custom_alert, generic_sns_alert
 from pagerduty_utils.data_transformer.model import DEFAULT_OPTIONS, NormalizedAlert, TransformOptions
+from pagerduty_utils.data_transformer.sources.base import parse_source
+from pagerduty_utils.data_transformer.sources.custom import CustomAlertEvent
 from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.formatters import clean_text
 

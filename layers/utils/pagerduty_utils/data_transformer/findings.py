@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pagerduty_utils.alert_sources.base import parse_source
-from pagerduty_utils.alert_sources.findings import (
+from pagerduty_utils.data_transformer.assembly import build_alert
+from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
+from pagerduty_utils.data_transformer.sources.base import parse_source
+from pagerduty_utils.data_transformer.sources.findings import (
     GuardDutyFindingEvent,
     SecurityHubFinding,
     SecurityHubFindingsEvent,
     SecurityHubLabel,
 )
-from pagerduty_utils.data_transformer.assembly import build_alert
-from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
 from pagerduty_utils.formatters import compose_summary, guardduty_finding_url, securityhub_finding_url
 from pagerduty_utils.pagerduty_events import EventAction, Severity
 

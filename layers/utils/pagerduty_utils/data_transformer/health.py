@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pagerduty_utils.alert_sources.base import parse_source
-from pagerduty_utils.alert_sources.health import HealthEvent
 from pagerduty_utils.data_transformer.assembly import build_alert
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
+from pagerduty_utils.data_transformer.sources.base import parse_source
+from pagerduty_utils.data_transformer.sources.health import HealthEvent
 from pagerduty_utils.formatters import compose_summary, health_event_url
 from pagerduty_utils.pagerduty_events import EventAction, Severity
 

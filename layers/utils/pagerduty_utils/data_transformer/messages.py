@@ -7,10 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel
 
-from pagerduty_utils.alert_sources.base import Arn
-from pagerduty_utils.alert_sources.custom import CustomAlertEvent
 from pagerduty_utils.data_transformer.assembly import FIELD_LIMIT, build_alert
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert
+from pagerduty_utils.data_transformer.sources.base import Arn
+from pagerduty_utils.data_transformer.sources.custom import CustomAlertEvent
 from pagerduty_utils.formatters import clean_text, compose_summary, first_line
 from pagerduty_utils.pagerduty_events import EventAction, Severity
 

@@ -8,8 +8,7 @@ import base64
 import binascii
 from typing import TYPE_CHECKING
 
-from pagerduty_utils.exceptions import ValidationError
-from pagerduty_utils.webhook_processor.errors import PayloadTooLargeError
+from pagerduty_utils.exceptions import PayloadTooLargeError, ValidationError
 from pagerduty_utils.webhook_processor.processing import WebhookRequest
 from pagerduty_utils.webhook_processor.signature import SIGNATURE_HEADER
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pagerduty_utils.exceptions import InvalidCredentialsError
 from pagerduty_utils.jwt_tokens import InvalidTokenError, TokenPolicy
-from pagerduty_utils.webhook_processor.errors import InvalidCredentialsError
 from pagerduty_utils.webhook_processor.health_snapshot import health_status_code
 
 if TYPE_CHECKING:

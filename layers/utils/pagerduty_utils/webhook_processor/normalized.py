@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from pagerduty_utils.incident_state import IncidentState
 from pagerduty_utils.validators import sanitize_json
+from pagerduty_utils.webhook_processor.incident_state import IncidentState
 from pagerduty_utils.webhook_processor.models import EventData, IncidentData, Reference, WebhookEvent
 
 SCHEMA_VERSION: Literal["1"] = "1"

@@ -20,12 +20,17 @@ from typing import Protocol
 from pydantic import ValidationError as PydanticValidationError
 
 from pagerduty_utils.audit_logger import AuditLogger
-from pagerduty_utils.event_publisher import EventPublisher, NotificationPublisher
-from pagerduty_utils.exceptions import PagerDutyUtilsError, SignatureError, ValidationError
-from pagerduty_utils.incident_state import ClaimStatus, DeliveryClaim, WebhookStateStore
+from pagerduty_utils.exceptions import (
+    DeliveryInProgressError,
+    MalformedSignatureError,
+    PagerDutyUtilsError,
+    SignatureError,
+    ValidationError,
+)
 from pagerduty_utils.observability import logger
 from pagerduty_utils.validators import is_identifier
-from pagerduty_utils.webhook_processor.errors import DeliveryInProgressError, MalformedSignatureError
+from pagerduty_utils.webhook_processor.event_publisher import EventPublisher, NotificationPublisher
+from pagerduty_utils.webhook_processor.incident_state import ClaimStatus, DeliveryClaim, WebhookStateStore
 from pagerduty_utils.webhook_processor.models import (
     PING_EVENT_TYPE,
     DataShapeError,

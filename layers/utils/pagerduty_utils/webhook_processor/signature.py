@@ -14,8 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from pagerduty_utils import secrets
-from pagerduty_utils.exceptions import ConfigurationError
-from pagerduty_utils.webhook_processor.errors import MalformedSignatureError
+from pagerduty_utils.exceptions import ConfigurationError, MalformedSignatureError
 
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
 SIGNATURE_VERSION = "v1"

@@ -14,13 +14,13 @@ from botocore.config import Config
 
 from pagerduty_utils import secrets
 from pagerduty_utils.audit_logger import audit_logger
-from pagerduty_utils.event_publisher import EventBridgePublisher, SnsNotificationPublisher
-from pagerduty_utils.incident_state import DynamoDBWebhookStateStore
 from pagerduty_utils.jwt_tokens import SecretSigningKeys, TokenAuthority
 from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.settings import ReceiverSettings
+from pagerduty_utils.webhook_processor.event_publisher import EventBridgePublisher, SnsNotificationPublisher
 from pagerduty_utils.webhook_processor.health_access import HEALTH_TOKEN_POLICY, HealthAccess
 from pagerduty_utils.webhook_processor.health_snapshot import DynamoDBHealthSnapshotReader, HealthSnapshotReader
+from pagerduty_utils.webhook_processor.incident_state import DynamoDBWebhookStateStore
 from pagerduty_utils.webhook_processor.processing import MetricsCounter, ReceiverPolicy, WebhookProcessor
 from pagerduty_utils.webhook_processor.signature import SecretsManagerWebhookSecrets
 

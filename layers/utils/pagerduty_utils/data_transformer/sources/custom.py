@@ -7,7 +7,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pagerduty_utils.alert_sources.base import DEFERRED, AwsTimestamp
+from pagerduty_utils.data_transformer.sources.base import DEFERRED, AwsTimestamp
 from pagerduty_utils.pagerduty_events import Severity
 
 

@@ -23,8 +23,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
 from pydantic import ValidationError as PydanticValidationError
 
-from pagerduty_utils.alert_batch import BatchReport, InboundMessage
-from pagerduty_utils.dead_letter import sqs_attributes
+from pagerduty_utils.alert_forwarder.batch import BatchReport, InboundMessage
+from pagerduty_utils.alert_forwarder.dead_letter import sqs_attributes
 from pagerduty_utils.exceptions import RetryableError, ValidationError
 
 

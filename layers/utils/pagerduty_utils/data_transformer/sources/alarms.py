@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BeforeValidator, Field, FiniteFloat
 
-from pagerduty_utils.alert_sources.base import DEFERRED, AwsTimestamp, SourceModel
+from pagerduty_utils.data_transformer.sources.base import DEFERRED, AwsTimestamp, SourceModel
 
 AlarmState = Literal["ALARM", "OK", "INSUFFICIENT_DATA"]
 

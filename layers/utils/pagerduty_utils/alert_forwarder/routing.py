@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pagerduty_utils.alert_batch import Plan
+from pagerduty_utils.alert_forwarder.batch import Plan
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions, normalize, to_alert_event
 from pagerduty_utils.exceptions import ConfigurationError

@@ -20,8 +20,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from pagerduty_utils.alert_sources.base import describe_errors
 from pagerduty_utils.data_transformer import AlertSource, NormalizedAlert
+from pagerduty_utils.data_transformer.sources.base import describe_errors
 from pagerduty_utils.exceptions import ConfigurationError
 from pagerduty_utils.pagerduty_events import Severity
 from pagerduty_utils.settings import ForwarderSettings
@@ -259,7 +259,7 @@ def _parse_document(text: str) -> Any:
             return json.loads(text)
         except ValueError as exc:
             raise ConfigurationError(f"routing rules: invalid JSON: {exc}") from None
-    from pagerduty_utils.config_yaml import load_yaml_document  # noqa: PLC0415  # PyYAML for YAML documents only
+    from pagerduty_utils.config_parser.yaml_document import load_yaml_document  # noqa: PLC0415  # PyYAML for YAML documents only
 
     return load_yaml_document(text)
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pagerduty_utils.alert_batch import (
+from pagerduty_utils.alert_forwarder.batch import (
     AlertSender,
     BatchReport,
     CircuitGuard,
@@ -38,16 +38,16 @@ from pagerduty_utils.alert_batch import (
     Planner,
     Verdict,
 )
+from pagerduty_utils.alert_forwarder.dead_letter import DeadLetter, DeadLetterQueue
+from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger, LedgerEntry
+from pagerduty_utils.alert_forwarder.queue_backoff import Deferral, QueueBackoff, backoff_seconds
+from pagerduty_utils.alert_forwarder.race_repair import needs_repair, repair_event, replay_of
 from pagerduty_utils.audit_logger import AuditLogger, audit_logger
 from pagerduty_utils.circuit_breaker import CircuitOpenError
-from pagerduty_utils.dead_letter import DeadLetter, DeadLetterQueue
-from pagerduty_utils.delivery_ledger import DeliveryLedger, LedgerEntry
 from pagerduty_utils.exceptions import PagerDutyUtilsError, RetryableError
 from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.observability import logger
 from pagerduty_utils.pagerduty_events import AlertEvent
-from pagerduty_utils.queue_backoff import Deferral, QueueBackoff, backoff_seconds
-from pagerduty_utils.race_repair import needs_repair, repair_event, replay_of
 from pagerduty_utils.rate_limiter import RateLimiter
 
 # Never start a send with less time than this before the deadline.

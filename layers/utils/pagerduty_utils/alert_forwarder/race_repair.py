@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import zlib
 
-from pagerduty_utils.delivery_ledger import LedgerEntry
+from pagerduty_utils.alert_forwarder.delivery_ledger import LedgerEntry
 from pagerduty_utils.exceptions import PagerDutyUtilsError
 from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
 

@@ -18,9 +18,12 @@ import boto3
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from pagerduty_utils import secrets
-from pagerduty_utils.alert_forwarding import AlertForwarder, ForwarderDependencies
-from pagerduty_utils.alert_intake import inbound_messages, response_for, trigger_of
-from pagerduty_utils.alert_routing import RoutingPlanner, secret_routing_keys
+from pagerduty_utils.alert_forwarder.dead_letter import DeadLetterQueue
+from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
+from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies
+from pagerduty_utils.alert_forwarder.intake import inbound_messages, response_for, trigger_of
+from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
+from pagerduty_utils.alert_forwarder.routing import RoutingPlanner, secret_routing_keys
 from pagerduty_utils.api_client import (
     AsyncEventsClient,
     DeadlineExceededError,
@@ -34,12 +37,9 @@ from pagerduty_utils.api_client.transport import tls_context
 from pagerduty_utils.circuit_breaker import Circuit
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
-from pagerduty_utils.dead_letter import DeadLetterQueue
-from pagerduty_utils.delivery_ledger import DeliveryLedger
 from pagerduty_utils.exceptions import RetryableError
 from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.pagerduty_events import AlertEvent
-from pagerduty_utils.queue_backoff import QueueBackoff
 from pagerduty_utils.rate_limiter import RateLimiter
 from pagerduty_utils.settings import ForwarderSettings
 from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, circuit_key_for_url

@@ -1,4 +1,4 @@
-"""YAML routing-rules documents, read safely: a separate module so that JSON documents (the template's default)
+"""YAML configuration documents, read safely: a separate module so that JSON documents (the template's default)
 never import PyYAML at cold start."""
 
 from __future__ import annotations
