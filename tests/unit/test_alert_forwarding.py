@@ -16,6 +16,7 @@ from pagerduty_utils.alert_forwarder.batch import BatchReport, InboundMessage, M
 from pagerduty_utils.alert_forwarder.dead_letter import REASON_ATTRIBUTE, DeadLetterQueue
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
 from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies, alert_key, ledger_entry
+from pagerduty_utils.alert_forwarder.holding import HoldPolicy
 from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
 from pagerduty_utils.api_client import InvalidEventError, PagerDutyUnavailableError, RateLimitedError
 from pagerduty_utils.audit_logger import AuditLogger
@@ -139,6 +140,8 @@ class Harness:
     audit: RecordingAudit = field(default_factory=RecordingAudit)
     rate_limit: int = 120
     with_dlq: bool = True
+    hold_age: float = 60.0  # seconds since the messages (sent at T0) entered the queue
+
 
     def forwarder(self) -> AlertForwarder:
         sqs = boto3.client("sqs")
@@ -153,6 +156,7 @@ class Harness:
                 dead_letters=DeadLetterQueue(self.dlq_url, client=lambda: sqs) if self.with_dlq else None,
                 backoff=QueueBackoff(client=lambda: sqs),
                 audit=self.audit,
+                hold=HoldPolicy(clock=lambda: T0.timestamp() + self.hold_age),
             )
         )
 
@@ -314,7 +318,7 @@ def test_over_budget_events_are_retried_after_the_refill(harness: Harness) -> No
     report = harness.run(*(message(f"m{index}", event(f"k{index}")) for index in range(4)))
     assert report.count(Verdict.DELIVERED) == 2
     assert len(report.retried) == 2
-    assert all(report.outcomes[item].reason == "throttled" for item in report.retried)
+    assert all(report.outcomes[item].reason == "rate_budget" for item in report.retried)
     assert all((report.outcomes[item].retry_after or 0) > 0 for item in report.retried)
 
 

@@ -70,6 +70,10 @@ class Circuit:
         self._executor: ThreadPoolExecutor | None = None
         self._clock = clock
 
+    def state(self) -> CircuitState:
+        """The shared state, through the container cache."""
+        return self._persistence.get_state(self.name).state
+
     def open_for(self) -> float | None:
         """Seconds until the open circuit allows a probe, or None when calls may go (closed, probing due)."""
         record = self._persistence.get_state(self.name)

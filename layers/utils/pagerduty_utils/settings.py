@@ -67,6 +67,9 @@ class ForwarderSettings(CommonSettings):
     delivery_concurrency: PositiveInt = Field(10, le=50, alias="DELIVERY_CONCURRENCY")
     ledger_retention_days: PositiveInt = Field(14, alias="DELIVERY_LEDGER_RETENTION_DAYS")
     retry_max_backoff_seconds: PositiveInt = Field(900, le=43200, alias="RETRY_MAX_BACKOFF_SECONDS")
+    # At least a day (EventBridge's own retry span), at most SQS's longest retention.
+    hold_horizon_seconds: PositiveInt = Field(86_400, ge=86_400, le=1_209_600, alias="HOLD_HORIZON_SECONDS")
+    hold_first_hide_seconds: PositiveInt = Field(30, le=900, alias="HOLD_FIRST_HIDE_SECONDS")
     circuit_failure_threshold: PositiveInt = Field(5, alias="CIRCUIT_FAILURE_THRESHOLD")
     circuit_recovery_seconds: PositiveInt = Field(60, alias="CIRCUIT_RECOVERY_SECONDS")
     insufficient_data_action: Literal["ignore", "trigger", "resolve"] = Field(

@@ -23,6 +23,7 @@ class KeyPrefix(StrEnum):
     WEBHOOK = "webhook"
     INCIDENT = "incident"
     HEALTH = "health"
+    HELD = "held"
 
 
 def state_key(prefix: KeyPrefix, identifier: str) -> str:

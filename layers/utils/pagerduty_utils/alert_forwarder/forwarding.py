@@ -3,7 +3,8 @@
     plan (map + route) -> group per alert key, in event-time order -> skip what the ledger already has
     -> circuit open? hand back -> take rate tokens per routing key (one write) -> send concurrently
     (different dedup keys in parallel, the same key in order) -> record the newest delivered per key
-    -> park permanent failures in the DLQ -> hide retried messages for their backoff
+    -> dead-letter what was held past the horizon -> park permanent failures in the DLQ
+    -> hide retried messages (growing with their hold age while PagerDuty fails, see ``holding``)
 
 Every message ends in exactly one outcome: delivered, skipped (duplicate or stale), dropped by a rule,
 dead-lettered (never retried: 400, unroutable, unmappable) or retried (handed back to its queue).
@@ -40,7 +41,9 @@ from pagerduty_utils.alert_forwarder.batch import (
 )
 from pagerduty_utils.alert_forwarder.dead_letter import DeadLetter, DeadLetterQueue
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger, LedgerEntry
-from pagerduty_utils.alert_forwarder.queue_backoff import Deferral, QueueBackoff, backoff_seconds
+from pagerduty_utils.alert_forwarder.held_alerts import HeldAlerts
+from pagerduty_utils.alert_forwarder.holding import HORIZON_REASON, HoldPolicy, plan_holds
+from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
 from pagerduty_utils.alert_forwarder.race_repair import needs_repair, repair_event, replay_of
 from pagerduty_utils.audit_logger import AuditLogger, audit_logger
 from pagerduty_utils.circuit_breaker import CircuitOpenError
@@ -94,9 +97,10 @@ class ForwarderDependencies:
     metrics: MetricsCollector
     dead_letters: DeadLetterQueue | None = None
     backoff: QueueBackoff | None = None
+    held_alerts: HeldAlerts | None = None
     audit: AuditLogger = audit_logger
     concurrency: int = 10
-    max_backoff_seconds: int = 900
+    hold: HoldPolicy = field(default_factory=HoldPolicy)
 
 
 class AlertForwarder:
@@ -113,6 +117,7 @@ class AlertForwarder:
         pending = [delivery for tally in tallies.values() for delivery in tally.deliveries]
         await self._deliver(pending, deadline)
         report = self._conclude(tallies)
+        self._expire(report, tallies)
         self._park(report, tallies)
         self._defer(report, tallies)
         self._count(report, tallies)
@@ -204,7 +209,7 @@ class AlertForwarder:
             for group in groups:
                 allowed, held = group[:tokens], group[tokens:]
                 tokens -= len(allowed)
-                _settle_all(held, Verdict.RETRY, "throttled", "routing key over its rate budget", grant.retry_after)
+                _settle_all(held, Verdict.RETRY, "rate_budget", "routing key over its rate budget", grant.retry_after)
                 if allowed:
                     admitted[group[0].alert_key] = allowed
         return admitted
@@ -346,20 +351,23 @@ class AlertForwarder:
                 dead_letter_queue=self._deps.dead_letters.queue_url,
             )
 
+    def _expire(self, report: BatchReport, tallies: Mapping[str, _Tally]) -> None:
+        """A message still failing at the hold horizon is dead-lettered, with why it was held so long."""
+        for message_id, outcome in report.outcomes.items():
+            message = tallies[message_id].message
+            if outcome.verdict is Verdict.RETRY and message.queue_arn and self._deps.hold.past_horizon(message):
+                detail = self._deps.hold.expiry_detail(message, outcome)
+                report.outcomes[message_id] = MessageOutcome(Verdict.DEAD_LETTERED, HORIZON_REASON, detail)
+
     def _defer(self, report: BatchReport, tallies: Mapping[str, _Tally]) -> None:
         if self._deps.backoff is None:
             return
-        deferrals = []
-        for message_id, outcome in report.outcomes.items():
-            message = tallies[message_id].message
-            if outcome.verdict is not Verdict.RETRY or not (message.queue_arn and message.receipt_handle):
-                continue
-            seconds = backoff_seconds(
-                outcome.retry_after, message.receive_count, maximum=self._deps.max_backoff_seconds
-            )
-            deferrals.append(Deferral(message.queue_arn, message.receipt_handle, seconds))
-        if deferrals:
-            self._deps.backoff.defer(deferrals)
+        retried = [(tallies[message_id].message, report.outcomes[message_id]) for message_id in report.retried]
+        holds = plan_holds(self._deps.hold, retried)
+        if holds.deferrals:
+            self._deps.backoff.defer(holds.deferrals)
+        if holds.held and self._deps.held_alerts is not None:
+            self._deps.held_alerts.remember(holds.held)
 
     def _count(self, report: BatchReport, tallies: Mapping[str, _Tally]) -> None:
         deliveries = [delivery for tally in tallies.values() for delivery in tally.deliveries]
@@ -370,7 +378,7 @@ class AlertForwarder:
             "Dropped": sum(tally.dropped for tally in tallies.values()),
             "Retried": len(report.retried),
             "DeadLettered": report.count(Verdict.DEAD_LETTERED),
-            "Throttled": reasons.count("throttled"),
+            "Throttled": reasons.count("throttled") + reasons.count("rate_budget"),
             "CircuitOpen": reasons.count("circuit_open"),
         }
         for name, value in counts.items():

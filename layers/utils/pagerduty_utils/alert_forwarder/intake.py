@@ -6,7 +6,8 @@ Three triggers, told apart by shape and checked with Powertools' parser models:
   partial-batch response ``{"batchItemFailures": [...]}`` (ReportBatchItemFailures) naming the retried records;
 - a direct SNS invocation, and a direct EventBridge invocation (both asynchronous). There is no queue to hand a
   record back to, so a retryable failure raises: Lambda retries the invocation, then its on-failure destination
-  gets it. Permanent failures are dead-lettered like queued ones, in the SQS body shape, so redrive works.
+  gets it. Permanent failures are dead-lettered like queued ones, in the SQS body shape, so redrive works;
+- the hold watch's schedule (``{"pdutilsTask": "release-held-alerts"}``, see ``hold_watch``). Answer: None.
 
 The whole record (SQS record, SNS record, EventBridge event) is what the mapping reads: ``normalize`` unwraps
 its envelopes itself.
@@ -27,14 +28,21 @@ from pagerduty_utils.alert_forwarder.batch import BatchReport, InboundMessage
 from pagerduty_utils.alert_forwarder.dead_letter import sqs_attributes
 from pagerduty_utils.exceptions import RetryableError, ValidationError
 
+# The hold watch schedule's Input (template.yaml, ``HeldAlertsWatch``): what tells its runs apart from alerts.
+WATCH_EVENT_KEY = "pdutilsTask"
+WATCH_TASK = "release-held-alerts"
+
 
 class Trigger(StrEnum):
     SQS = "sqs"
     SNS = "sns"
     EVENTBRIDGE = "eventbridge"
+    HOLD_WATCH = "hold_watch"
 
 
 def trigger_of(event: Mapping[str, Any]) -> Trigger:
+    if event.get(WATCH_EVENT_KEY) == WATCH_TASK:
+        return Trigger.HOLD_WATCH
     records = event.get("Records")
     if isinstance(records, list) and records:
         first = records[0] if isinstance(records[0], Mapping) else {}

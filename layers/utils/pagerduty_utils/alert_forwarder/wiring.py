@@ -9,7 +9,7 @@ own ``ForwarderDependencies`` to ``Forwarder``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -21,9 +21,12 @@ from pagerduty_utils import secrets
 from pagerduty_utils.alert_forwarder.dead_letter import DeadLetterQueue
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
 from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies
-from pagerduty_utils.alert_forwarder.intake import inbound_messages, response_for, trigger_of
+from pagerduty_utils.alert_forwarder.held_alerts import HeldAlerts
+from pagerduty_utils.alert_forwarder.hold_watch import PROBE_DEDUP_KEY, HoldWatch
+from pagerduty_utils.alert_forwarder.holding import HoldPolicy
+from pagerduty_utils.alert_forwarder.intake import Trigger, inbound_messages, response_for, trigger_of
 from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
-from pagerduty_utils.alert_forwarder.routing import RoutingPlanner, secret_routing_keys
+from pagerduty_utils.alert_forwarder.routing import RoutingKeys, RoutingPlanner, secret_routing_keys
 from pagerduty_utils.api_client import (
     AsyncEventsClient,
     DeadlineExceededError,
@@ -39,7 +42,7 @@ from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
 from pagerduty_utils.exceptions import RetryableError
 from pagerduty_utils.metrics_collector import metrics_collector
-from pagerduty_utils.pagerduty_events import AlertEvent
+from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
 from pagerduty_utils.rate_limiter import RateLimiter
 from pagerduty_utils.settings import ForwarderSettings
 from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, circuit_key_for_url
@@ -54,10 +57,15 @@ class Forwarder:
     """A ready forwarder: reads an invocation, runs the pipeline, answers as the trigger expects."""
 
     pipeline: AlertForwarder
+    watch: HoldWatch | None = None
     deadline_margin: float = DEADLINE_MARGIN_SECONDS
 
     def handle(self, event: Mapping[str, Any], context: LambdaContextLike) -> dict[str, Any] | None:
         trigger = trigger_of(event)
+        if trigger is Trigger.HOLD_WATCH:
+            if self.watch is not None:
+                run_async(self.watch.run())
+            return None
         messages = inbound_messages(event, trigger)
         deadline = deadline_from_context(context, safety_margin=self.deadline_margin)
         report = run_async(self.pipeline.forward(messages, deadline=deadline))
@@ -94,10 +102,28 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
     persistence = CircuitBreakerDynamoDBPersistence(
         table_name=table, key_attr=KEY_ATTRIBUTE, expiry_attr=EXPIRY_ATTRIBUTE, boto3_client=dynamodb
     )
+    routing_keys = secret_routing_keys(settings.routing_keys_secret_id, max_age=settings.secrets_cache_seconds)
+    circuit = Circuit(
+        circuit_key_for_url(settings.events_base_url),
+        persistence,
+        failure_types=(PagerDutyUnavailableError,),
+        failure_threshold=settings.circuit_failure_threshold,
+        recovery_seconds=settings.circuit_recovery_seconds,
+        max_workers=settings.delivery_concurrency,
+    )
+    backoff = QueueBackoff(client=sqs)
+    hold = HoldPolicy(
+        horizon=settings.hold_horizon_seconds,
+        first_hide=settings.hold_first_hide_seconds,
+        max_hide=settings.retry_max_backoff_seconds,
+    )
+    held_alerts = HeldAlerts(
+        table, client=dynamodb, retention_seconds=settings.hold_horizon_seconds + settings.retry_max_backoff_seconds
+    )
     dependencies = ForwarderDependencies(
         planner=RoutingPlanner(
             RoutingRules.from_settings(settings),
-            secret_routing_keys(settings.routing_keys_secret_id, max_age=settings.secrets_cache_seconds),
+            routing_keys,
             TransformOptions(insufficient_data_action=settings.insufficient_data_action),
         ),
         sender=sender,
@@ -107,20 +133,28 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
         limiter=RateLimiter(
             table, limit_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst, client=dynamodb
         ),
-        circuit=Circuit(
-            circuit_key_for_url(settings.events_base_url),
-            persistence,
-            failure_types=(PagerDutyUnavailableError,),
-            failure_threshold=settings.circuit_failure_threshold,
-            recovery_seconds=settings.circuit_recovery_seconds,
-            max_workers=settings.delivery_concurrency,
-        ),
+        circuit=circuit,
         metrics=metrics_collector,
         dead_letters=DeadLetterQueue(settings.dead_letter_queue_url, client=sqs)
         if settings.dead_letter_queue_url
         else None,
-        backoff=QueueBackoff(client=sqs),
+        backoff=backoff,
+        held_alerts=held_alerts,
         concurrency=settings.delivery_concurrency,
-        max_backoff_seconds=settings.retry_max_backoff_seconds,
+        hold=hold,
     )
-    return Forwarder(AlertForwarder(dependencies))
+    watch = HoldWatch(held_alerts, circuit, _probe(sender, routing_keys), backoff, metrics_collector)
+    return Forwarder(AlertForwarder(dependencies), watch)
+
+
+def _probe(sender: PagerDutySender, routing_keys: RoutingKeys) -> Callable[[], Awaitable[object]]:
+    """The hold watch's probe: a resolve nobody's alert carries, on the first configured routing key."""
+
+    async def send_probe() -> EventResult:
+        keys = routing_keys()
+        event = AlertEvent(
+            routing_key=keys[min(keys)], event_action=EventAction.RESOLVE, dedup_key=PROBE_DEDUP_KEY, occurred_at=None
+        )
+        return await sender.send(event)
+
+    return send_probe
