@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from pagerduty_utils.alert_forwarder.batch import BatchReport, InboundMessage, MessageOutcome, Plan, Verdict
-from pagerduty_utils.alert_forwarder.dead_letter import REASON_ATTRIBUTE, DeadLetterQueue
+from pagerduty_utils.alert_forwarder.dead_letter import DETAIL_ATTRIBUTE, REASON_ATTRIBUTE, DeadLetterQueue
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
 from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies, alert_key, ledger_entry
 from pagerduty_utils.alert_forwarder.holding import HoldPolicy
@@ -267,6 +267,30 @@ def test_rejected_event_is_dead_lettered_with_its_reason_and_audited(harness: Ha
         ("alert.dead_letter", "m1")
     ]
     assert harness.metrics.counts["DeadLettered"] == 1
+
+
+def test_an_alert_failing_just_inside_the_horizon_is_held_not_dead_lettered(harness: Harness) -> None:
+    harness.hold_age = 24 * 3600 - 1
+    harness.sender.failures["a:trigger"] = PagerDutyUnavailableError("boom", status=503)
+    report = harness.run(message("m1", event("a")))
+    assert report.retried == ["m1"]
+    assert harness.dead_letters() == []
+
+
+def test_an_alert_still_failing_at_the_horizon_is_dead_lettered_with_why(harness: Harness) -> None:
+    harness.hold_age = 24 * 3600
+    harness.circuit.open_seconds = 30
+    report = harness.run(message("m1", event("a")))
+    assert report.outcomes["m1"].verdict is Verdict.DEAD_LETTERED
+    [letter] = harness.dead_letters()
+    attributes = letter["MessageAttributes"]
+    assert attributes[REASON_ATTRIBUTE]["StringValue"] == "held_past_horizon"
+    assert attributes[DETAIL_ATTRIBUTE]["StringValue"] == (
+        "held 24.0 h (horizon 24.0 h); last retry: circuit_open: PagerDuty circuit is open"
+    )
+    assert [(action, context["reason"]) for action, _, context in harness.audit.records] == [
+        ("alert.dead_letter", "held_past_horizon")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,8 @@ class LocalStackConfig:
     on_schedule: Callable[[str, Invocation], None] | None = None
     poll_wait_seconds: int = 1
     write_record: bool = True
+    # Rate schedules fire this many times as often (see ``scheduler``): a compressed clock for tests and benchmarks.
+    schedule_time_scale: float = 1.0
 
 
 @dataclass
@@ -188,6 +190,7 @@ def _schedulers(
                     region=target.region,
                     account_id=account_id,
                     on_run=config.on_schedule,
+                    time_scale=config.schedule_time_scale,
                 )
             )
     return schedulers

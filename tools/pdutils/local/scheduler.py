@@ -1,6 +1,8 @@
 """Fire a function's ``Schedule``/``ScheduleV2`` events locally.
 
-``rate(N unit)`` schedules fire every N units (first after one interval, as in AWS). Cron expressions are
+``rate(N unit)`` schedules fire every N units (first after one interval, as in AWS), or ``time_scale`` times as
+often: tests and benchmarks compress time (with ``time_scale=60`` a minute's schedule fires every second, to go
+with timeouts and hides configured 60 times shorter). Cron expressions are
 not evaluated locally: such a schedule only fires when asked (``fire_now``, or ``pdutils invoke`` with
 events/schedule.json). The event is the one EventBridge sends (``Scheduled Event``), or the schedule's
 ``Input`` when it has one.
@@ -72,8 +74,10 @@ class Scheduler:
         region: str,
         account_id: str,
         on_run: Callable[[str, Invocation], None] | None = None,
+        time_scale: float = 1.0,
     ) -> None:
         self.source = source
+        self._time_scale = time_scale
         self.runner = runner
         self._region = region
         self._account_id = account_id
@@ -90,7 +94,7 @@ class Scheduler:
                 file=sys.stderr,
             )
             return
-        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(interval / self._time_scale,), daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -55,7 +55,9 @@ class HoldPolicy:
     def hide_seconds(self, message: InboundMessage, outcome: MessageOutcome) -> int:
         """Seconds the retried ``message`` stays invisible; never beyond the horizon (decided on that receive)."""
         if outcome.reason in PROMPT_RETRY_REASONS:
-            return backoff_seconds(outcome.retry_after, message.receive_count, maximum=self.max_hide)
+            return backoff_seconds(
+                outcome.retry_after, message.receive_count, maximum=self.max_hide, random_source=self.random_source
+            )
         age = self.hold_age(message)
         step = min(self.max_hide, max(self.first_hide, age, outcome.retry_after or 0.0))
         jittered = step * (1.0 - _JITTER_FRACTION * self.random_source())
