@@ -35,7 +35,7 @@ from pagerduty_utils.api_client import (
     deadline_from_context,
     run_async,
 )
-from pagerduty_utils.api_client.retry import LambdaContextLike
+from pagerduty_utils.api_client.retry import LambdaContextLike, RetryPolicy
 from pagerduty_utils.api_client.transport import tls_context
 from pagerduty_utils.circuit_breaker import Circuit
 from pagerduty_utils.config_parser import RoutingRules
@@ -143,11 +143,13 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
         concurrency=settings.delivery_concurrency,
         hold=hold,
     )
-    watch = HoldWatch(held_alerts, circuit, _probe(sender, routing_keys), backoff, metrics_collector)
+    # The probe is one attempt: its result is the circuit's evidence, and a retry would outlast the probe lease.
+    probe_client = AsyncEventsClient.from_settings(settings, retry=RetryPolicy(max_attempts=1))
+    watch = HoldWatch(held_alerts, circuit, _probe(probe_client, routing_keys), backoff, metrics_collector)
     return Forwarder(AlertForwarder(dependencies), watch)
 
 
-def _probe(sender: PagerDutySender, routing_keys: RoutingKeys) -> Callable[[], Awaitable[object]]:
+def _probe(client: AsyncEventsClient, routing_keys: RoutingKeys) -> Callable[[], Awaitable[object]]:
     """The hold watch's probe: a resolve nobody's alert carries, on the first configured routing key."""
 
     async def send_probe() -> EventResult:
@@ -155,6 +157,6 @@ def _probe(sender: PagerDutySender, routing_keys: RoutingKeys) -> Callable[[], A
         event = AlertEvent(
             routing_key=keys[min(keys)], event_action=EventAction.RESOLVE, dedup_key=PROBE_DEDUP_KEY, occurred_at=None
         )
-        return await sender.send(event)
+        return await client.send(event)
 
     return send_probe
