@@ -142,7 +142,6 @@ class Harness:
     with_dlq: bool = True
     hold_age: float = 60.0  # seconds since the messages (sent at T0) entered the queue
 
-
     def forwarder(self) -> AlertForwarder:
         sqs = boto3.client("sqs")
         return AlertForwarder(

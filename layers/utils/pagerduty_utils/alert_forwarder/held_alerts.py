@@ -98,9 +98,7 @@ class HeldAlerts:
         """Every indexed message, oldest first (one strongly consistent BatchGetItem)."""
         keys = [{KEY_ATTRIBUTE: {"S": self._shard_key(index)}} for index in range(self._shards)]
         try:
-            response = self._client.batch_get_item(
-                RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
-            )
+            response = self._client.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
         except (ClientError, BotoCoreError) as exc:
             raise DependencyError(f"held alerts index unreadable: {type(exc).__name__}") from exc
         if response.get("UnprocessedKeys"):
