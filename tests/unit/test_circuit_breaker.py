@@ -6,12 +6,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from pagerduty_utils.api_client import PagerDutyUnavailableError, RateLimitedError
-from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError
+from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError, SharedCircuitStore
 from pagerduty_utils.state_table import circuit_key, circuit_key_for_url
 from pdutils.testing.forwarder import StateTable
 
@@ -29,15 +29,10 @@ def make_circuit(in_process_state_table: StateTable, name: str) -> Callable[[], 
     """Each call is one more 'process': its own persistence object and cache, the same table."""
 
     def make() -> Circuit:
-        persistence = CircuitBreakerDynamoDBPersistence(
-            table_name=in_process_state_table.name,
-            key_attr="pk",
-            expiry_attr="expiration",
-            boto3_client=in_process_state_table.client,
-        )
+        store = SharedCircuitStore(in_process_state_table.name, client=in_process_state_table.client)
         return Circuit(
             name,
-            persistence,
+            store,
             failure_types=(PagerDutyUnavailableError,),
             failure_threshold=FAILURE_THRESHOLD,
             recovery_seconds=RECOVERY_SECONDS,
@@ -165,3 +160,109 @@ def test_async_face_counts_failures_and_runs_calls_concurrently(make_circuit: Ca
         assert asyncio.run(scenario()) == [f"sent-{index}" for index in range(5)]
     finally:
         circuit.close()
+
+
+def shared_circuit(table: StateTable, name: str, *, threshold: int, store: SharedCircuitStore | None = None) -> Circuit:
+    return Circuit(
+        name,
+        store or SharedCircuitStore(table.name, client=table.client),
+        failure_types=(PagerDutyUnavailableError,),
+        failure_threshold=threshold,
+        recovery_seconds=RECOVERY_SECONDS,
+        cache_seconds=0,
+    )
+
+
+def stored(table: StateTable, name: str) -> dict[str, Any]:
+    return table.client.get_item(TableName=table.name, Key={"pk": {"S": name}}, ConsistentRead=True)["Item"]
+
+
+def test_failures_add_up_across_containers(in_process_state_table: StateTable, name: str) -> None:
+    first, second = (shared_circuit(in_process_state_table, name, threshold=5) for _ in range(2))
+    for circuit in (first, second, first, second, first):
+        with pytest.raises(PagerDutyUnavailableError):
+            circuit.call(fail)
+    assert stored(in_process_state_table, name)["state"]["S"] == "OPEN"
+    with pytest.raises(CircuitOpenError):
+        second.call(lambda: "held")
+
+
+def test_a_success_ends_the_run_of_failures_for_every_container(in_process_state_table: StateTable, name: str) -> None:
+    first, second = (shared_circuit(in_process_state_table, name, threshold=3) for _ in range(2))
+    for _ in range(2):
+        with pytest.raises(PagerDutyUnavailableError):
+            first.call(fail)
+    assert first.call(lambda: "ok") == "ok"
+    for _ in range(2):
+        with pytest.raises(PagerDutyUnavailableError):
+            second.call(fail)
+    item = stored(in_process_state_table, name)
+    assert (item["state"]["S"], item["failure_count"]["N"]) == ("CLOSED", "2")
+
+
+def test_the_probe_lease_outlives_the_probe(in_process_state_table: StateTable, name: str) -> None:
+    store = SharedCircuitStore(
+        in_process_state_table.name, client=in_process_state_table.client, probe_lease_seconds=600
+    )
+    circuit = shared_circuit(in_process_state_table, name, threshold=1, store=store)
+    with pytest.raises(PagerDutyUnavailableError):
+        circuit.call(fail)
+    recovery_elapsed(in_process_state_table, name)
+    leases: list[int] = []
+
+    def probe() -> str:
+        leases.append(int(stored(in_process_state_table, name)["probe_lease_expiry"]["N"]) - int(time.time()))
+        return "probe"
+
+    assert circuit.call(probe) == "probe"
+    assert len(leases) == 1
+    assert leases[0] >= 599  # not the 60 s recovery time
+
+
+def test_threads_that_miss_the_cache_together_share_one_read(in_process_state_table: StateTable, name: str) -> None:
+    reads: list[str] = []
+    in_process_state_table.client.meta.events.register(
+        "before-call.dynamodb.GetItem", lambda **_: reads.append("GetItem")
+    )
+    store = SharedCircuitStore(in_process_state_table.name, client=in_process_state_table.client)
+    circuit = Circuit(
+        name,
+        store,
+        failure_types=(PagerDutyUnavailableError,),
+        failure_threshold=FAILURE_THRESHOLD,
+        recovery_seconds=RECOVERY_SECONDS,
+        cache_seconds=60,
+    )
+    threads = [threading.Thread(target=circuit.state) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert reads == ["GetItem"]
+
+
+@pytest.mark.parametrize(("draw", "lifetime"), [(0.0, 10.0), (1.0, 5.0), (0.5, 7.5)])
+def test_the_cache_lifetime_is_jittered_between_half_and_all_of_its_age(
+    in_process_state_table: StateTable, name: str, draw: float, lifetime: float
+) -> None:
+    reads: list[float] = []
+    now = [1000.0]
+    in_process_state_table.client.meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append(now[0]))
+    store = SharedCircuitStore(
+        in_process_state_table.name,
+        client=in_process_state_table.client,
+        random_source=lambda: draw,
+        clock=lambda: now[0],
+    )
+    circuit = Circuit(
+        name,
+        store,
+        failure_types=(PagerDutyUnavailableError,),
+        failure_threshold=FAILURE_THRESHOLD,
+        recovery_seconds=RECOVERY_SECONDS,
+        cache_seconds=10,
+    )
+    for moment in (1000.0, 1000.0 + lifetime - 0.01, 1000.0 + lifetime):
+        now[0] = moment
+        circuit.state()
+    assert reads == [1000.0, 1000.0 + lifetime]

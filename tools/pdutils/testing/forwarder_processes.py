@@ -13,14 +13,13 @@ from multiprocessing.synchronize import Event
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from pagerduty_utils.alert_forwarder.wiring import build_forwarder
 from pagerduty_utils.api_client import EventsClient, PagerDutyUnavailableError
-from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError
+from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError, SharedCircuitStore
 from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
 from pagerduty_utils.settings import ForwarderSettings, load_settings
-from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, circuit_key
+from pagerduty_utils.state_table import circuit_key
 from pdutils.testing.forwarder import LambdaContextStub, lambda_sqs_record
 
 _START_TIMEOUT_SECONDS = 60
@@ -52,13 +51,11 @@ def drain_queue(queue_url: str, queue_arn: str, seconds: float, start: Event, re
 
 def probe_once(table_name: str, events_url: str, routing_key: str, start: Event, results: Queue[Any]) -> None:
     """Send one event through the (open, recovery elapsed) circuit; report "sent" or "held"."""
-    persistence = CircuitBreakerDynamoDBPersistence(
-        table_name=table_name, key_attr=KEY_ATTRIBUTE, expiry_attr=EXPIRY_ATTRIBUTE
-    )
+    store = SharedCircuitStore(table_name, client=boto3.client("dynamodb"))
     host = events_url.split("://", 1)[1].rstrip("/")
     circuit = Circuit(
         circuit_key(host),
-        persistence,
+        store,
         failure_types=(PagerDutyUnavailableError,),
         failure_threshold=5,
         recovery_seconds=60,

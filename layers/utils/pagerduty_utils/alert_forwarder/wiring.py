@@ -15,7 +15,6 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from pagerduty_utils import secrets
 from pagerduty_utils.alert_forwarder.dead_letter import DeadLetterQueue
@@ -37,7 +36,7 @@ from pagerduty_utils.api_client import (
 )
 from pagerduty_utils.api_client.retry import LambdaContextLike, RetryPolicy
 from pagerduty_utils.api_client.transport import tls_context
-from pagerduty_utils.circuit_breaker import Circuit
+from pagerduty_utils.circuit_breaker import Circuit, SharedCircuitStore
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
 from pagerduty_utils.exceptions import RetryableError
@@ -45,10 +44,13 @@ from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
 from pagerduty_utils.rate_limiter import RateLimiter
 from pagerduty_utils.settings import ForwarderSettings
-from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, circuit_key_for_url
+from pagerduty_utils.state_table import circuit_key_for_url
 
 # Time kept back from the invocation for what follows the sends: ledger writes, DLQ, visibility, metrics.
 DEADLINE_MARGIN_SECONDS = 3.0
+# A probe is a send bounded by its invocation, so the probe lease outlasts the forwarder's timeout (template.yaml).
+FUNCTION_TIMEOUT_SECONDS = 30
+PROBE_LEASE_SECONDS = FUNCTION_TIMEOUT_SECONDS + 5
 _SECONDS_PER_DAY = 86_400
 
 
@@ -99,13 +101,11 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
     secrets.prepare([settings.routing_keys_secret_id], session=session)
     sqs = cache(lambda: session.client("sqs"))  # only retries and dead letters need it
     table = settings.state_table_name
-    persistence = CircuitBreakerDynamoDBPersistence(
-        table_name=table, key_attr=KEY_ATTRIBUTE, expiry_attr=EXPIRY_ATTRIBUTE, boto3_client=dynamodb
-    )
+    store = SharedCircuitStore(table, client=dynamodb, probe_lease_seconds=PROBE_LEASE_SECONDS)
     routing_keys = secret_routing_keys(settings.routing_keys_secret_id, max_age=settings.secrets_cache_seconds)
     circuit = Circuit(
         circuit_key_for_url(settings.events_base_url),
-        persistence,
+        store,
         failure_types=(PagerDutyUnavailableError,),
         failure_threshold=settings.circuit_failure_threshold,
         recovery_seconds=settings.circuit_recovery_seconds,
