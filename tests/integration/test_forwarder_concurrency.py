@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import time
@@ -14,7 +15,14 @@ import pytest
 from pagerduty_utils.state_table import circuit_key
 from pdutils.simulator import SimulatorHandle
 from pdutils.testing.forwarder import ROUTING_KEYS, ForwarderStack, application_alert
-from pdutils.testing.forwarder_processes import drain_queue, probe_once
+from pdutils.testing.forwarder_processes import (
+    FailurePlan,
+    ReadPlan,
+    drain_queue,
+    fail_through_circuit,
+    probe_once,
+    read_circuit_state,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -97,3 +105,43 @@ def test_one_half_open_probe_at_a_time_across_processes(
         TableName=forwarder_stack.table.name, Key={"pk": {"S": circuit_key(host)}}
     )["Item"]
     assert item["state"]["S"] == "CLOSED"
+
+
+def test_failures_add_up_across_processes(forwarder_stack: ForwarderStack, pd_sim: SimulatorHandle) -> None:
+    """Two containers seeing three failures each open a circuit whose threshold is five."""
+    pd_sim.faults.inject(503, count=None, path_prefix="/v2/enqueue")
+    plan = FailurePlan(forwarder_stack.table.name, pd_sim.base_url, ROUTING_KEYS["default"], attempts=3, threshold=5)
+
+    sent, _ = run_processes(fail_through_circuit, (plan,), 2)
+
+    host = pd_sim.base_url.split("://", 1)[1].rstrip("/")
+    item = forwarder_stack.table.client.get_item(
+        TableName=forwarder_stack.table.name, Key={"pk": {"S": circuit_key(host)}}, ConsistentRead=True
+    )["Item"]
+    assert item["state"]["S"] == "OPEN"
+    assert sum(sent) == 5  # the sixth attempt found the circuit open
+    assert int(item["failure_count"]["N"]) == 5
+
+
+CONTAINERS = 20
+CACHE_SECONDS = 2
+READ_SECONDS = 7.0
+
+
+def test_twenty_containers_read_the_circuit_once_per_cache_period_and_not_all_at_once(
+    forwarder_stack: ForwarderStack, pd_sim: SimulatorHandle
+) -> None:
+    plan = ReadPlan(forwarder_stack.table.name, pd_sim.base_url, READ_SECONDS, CACHE_SECONDS)
+
+    reads_per_container, _ = run_processes(read_circuit_state, (plan,), CONTAINERS)
+
+    for reads in reads_per_container:
+        gaps = [later - earlier for earlier, later in itertools.pairwise(reads)]
+        assert all(gap >= CACHE_SECONDS for gap in gaps), gaps  # ten threads each, one read per period
+    first = min(reads[0] for reads in reads_per_container)
+    later = sorted(moment for reads in reads_per_container for moment in reads[1:])
+    window = CACHE_SECONDS / 10
+    burst = max(sum(1 for moment in later if start <= moment < start + window) for start in later)
+    print(f"{len(later)} reads after the first, busiest {window:.1f} s: {burst} (of {CONTAINERS} containers)")
+    assert later[0] - first >= CACHE_SECONDS
+    assert burst <= CONTAINERS // 2

@@ -128,8 +128,8 @@ def test_the_index_remembers_refreshes_and_releases(in_process_state_table: Stat
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    for index in range(12):
-        sqs.send_message(QueueUrl=queue_url, MessageBody=f"alert {index}")
+    for number in range(12):
+        sqs.send_message(QueueUrl=queue_url, MessageBody=f"alert {number}")
     received = []
     while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=900).get(
         "Messages", []

@@ -61,7 +61,8 @@ class SharedCircuitStore(CircuitBreakerDynamoDBPersistence):
 
     ``probe_lease_seconds``: the least time a half-open probe owns the circuit (Powertools leases it for the
     recovery time, which can be shorter than a probe may take: a second prober would then start). The
-    container cache of a read lasts the configured age shortened by up to ``cache_jitter`` of it, at random.
+    container cache of a read lasts the configured age lengthened by up to ``cache_jitter`` of it, at random:
+    at most one read per container per cache age, and containers that read together drift apart.
     """
 
     def __init__(
@@ -192,7 +193,7 @@ class SharedCircuitStore(CircuitBreakerDynamoDBPersistence):
         return settings._replace(recovery_timeout=max(settings.recovery_timeout, self._probe_lease))
 
     def _save_to_cache(self, record: CircuitStateRecord) -> None:
-        age = self._settings_for(record.name).local_cache_max_age * (1.0 - self._cache_jitter * self._random())
+        age = self._settings_for(record.name).local_cache_max_age * (1.0 + self._cache_jitter * self._random())
         with self._lock:
             self._cache[self._cache_key(record.name)] = (self._clock() + age, record)
 
