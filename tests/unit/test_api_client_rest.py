@@ -197,6 +197,41 @@ def test_note_is_not_resent_after_a_lost_response(make_client: Callable[..., Pag
     assert len(server.requests) == 1
 
 
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
+def test_note_is_not_resent_after_an_ambiguous_answer(
+    make_client: Callable[..., PagerDutyAPIClientSync], status: int
+) -> None:
+    server = Server(lambda _request: httpx.Response(status, json={"error": {"message": "maybe"}}))
+    with pytest.raises(PagerDutyUnavailableError):
+        make_client(server).add_note("Q1", "once")
+    assert len(server.requests) == 1
+
+
+def test_incident_without_a_key_is_not_recreated_after_a_5xx(
+    make_client: Callable[..., PagerDutyAPIClientSync],
+) -> None:
+    server = Server(lambda _request: httpx.Response(503))
+    with pytest.raises(PagerDutyUnavailableError):
+        make_client(server).create_incident({"title": "fire", "service_id": "PSVC"})
+    assert len(server.requests) == 1
+
+
+def test_incident_with_a_key_is_safe_to_retry_after_a_5xx(make_client: Callable[..., PagerDutyAPIClientSync]) -> None:
+    answers = iter([httpx.Response(503), httpx.Response(201, json={"incident": {"id": "Q1"}})])
+    server = Server(lambda _request: next(answers))
+    incident = make_client(server).create_incident({"title": "fire", "service_id": "PSVC", "incident_key": "k"})
+    assert (incident["id"], len(server.requests)) == ("Q1", 2)
+
+
+def test_note_is_retried_after_a_429_which_processed_nothing(
+    make_client: Callable[..., PagerDutyAPIClientSync],
+) -> None:
+    answers = iter([httpx.Response(429, headers={"ratelimit-reset": "1"}), httpx.Response(201, json={"note": {}})])
+    server = Server(lambda _request: next(answers))
+    make_client(server).add_note("Q1", "once")
+    assert len(server.requests) == 2
+
+
 def test_refused_connection_is_retried_even_for_notes(make_client: Callable[..., PagerDutyAPIClientSync]) -> None:
     attempts = iter([httpx.ConnectError("refused"), None])
 

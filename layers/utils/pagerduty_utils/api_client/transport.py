@@ -127,7 +127,9 @@ class CallContext:
     error_for: ErrorFactory
     metrics: MetricsCollector
     idempotent: bool = True
-    """False for writes PagerDuty does not deduplicate: failures after the request may have arrived stop."""
+    """False for writes PagerDuty does not deduplicate: an ambiguous failure (a 5xx or 408 answer, a timeout or
+    a dropped connection after the request was sent) stops at once, as the write may have happened. A 429 and
+    a connection never made are retried: PagerDuty did not process those."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,11 @@ class _Attempts:
         if response.is_success:
             self.finish()
             return None
-        return self.call.error_for(response)
+        error = self.call.error_for(response)
+        if not self.call.idempotent and isinstance(error, PagerDutyUnavailableError):
+            self.finish()
+            raise error
+        return error
 
     def network_error(self, exc: httpx.TransportError) -> PagerDutyAPIError:
         self.last_status = None
