@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
 from pagerduty_utils.exceptions import DependencyError
 from pagerduty_utils.webhook_processor.event_publisher import (
     EVENT_SOURCE,
     MAX_DETAIL_BYTES,
+    PUT_EVENTS_CONFIG,
     EventBridgePublisher,
     SnsNotificationPublisher,
     detail_json,
@@ -22,6 +25,9 @@ from pagerduty_utils.webhook_processor.event_publisher import (
 from pagerduty_utils.webhook_processor.models import WebhookEnvelope, parse_event_data
 from pagerduty_utils.webhook_processor.normalized import NormalizedIncidentEvent, normalize
 from pdutils.testing.webhook_fakes import incident_data, webhook_body
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -67,17 +73,20 @@ def test_publish_puts_one_entry_with_the_documented_detail(events_stub: tuple[Ev
 
 def test_rejected_entry_is_retryable(events_stub: tuple[EventBridgePublisher, Stubber]) -> None:
     publisher, stubber = events_stub
-    stubber.add_response(
-        "put_events", {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "x"}]}
-    )
+    for _ in range(2):  # retried once: a rejected entry was not ingested
+        stubber.add_response(
+            "put_events", {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "x"}]}
+        )
     with pytest.raises(DependencyError, match="InternalFailure"):
         publisher.publish(normalized())
 
 
-def test_client_error_is_retryable(events_stub: tuple[EventBridgePublisher, Stubber]) -> None:
+def test_an_internal_error_is_retryable_by_pagerduty_not_resent_here(
+    events_stub: tuple[EventBridgePublisher, Stubber],
+) -> None:
     publisher, stubber = events_stub
-    stubber.add_client_error("put_events", service_error_code="ThrottlingException")
-    with pytest.raises(DependencyError, match="ThrottlingException"):
+    stubber.add_client_error("put_events", service_error_code="InternalException", http_status_code=500)
+    with pytest.raises(DependencyError, match="InternalException"):
         publisher.publish(normalized())
 
 
@@ -119,3 +128,59 @@ def test_sns_message_has_a_rendering_per_protocol_and_the_event_type_attribute()
         )
         SnsNotificationPublisher("arn:aws:sns:us-east-1:123456789012:incidents", client=client).notify(event)
         stubber.assert_no_pending_responses()
+
+
+class ScriptedEvents:
+    """An EventBridge client answering each PutEvents with the next scripted outcome."""
+
+    def __init__(self, *outcomes: object) -> None:
+        self.outcomes = list(outcomes)
+        self.calls = 0
+
+    def put_events(self, **_: object) -> object:
+        self.calls += 1
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+ACCEPTED = {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]}
+
+
+def publish_with(client: ScriptedEvents) -> None:
+    EventBridgePublisher("incidents", client=cast("EventBridgeClient", client)).publish(normalized())
+
+
+def test_a_slow_put_events_is_not_sent_twice() -> None:
+    client = ScriptedEvents(ReadTimeoutError(endpoint_url="https://events"), ACCEPTED)
+    with pytest.raises(DependencyError):
+        publish_with(client)
+    assert client.calls == 1
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        EndpointConnectionError(endpoint_url="https://events"),
+        ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "PutEvents"),
+        {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure"}]},
+    ],
+)
+def test_what_eventbridge_cannot_have_ingested_is_retried_once(refused: object) -> None:
+    client = ScriptedEvents(refused, ACCEPTED)
+    publish_with(client)
+    assert client.calls == 2
+
+
+def test_a_second_refusal_is_a_retryable_error() -> None:
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "PutEvents")
+    client = ScriptedEvents(throttled, throttled)
+    with pytest.raises(DependencyError):
+        publish_with(client)
+    assert client.calls == 2
+
+
+def test_the_receivers_eventbridge_client_never_retries_on_its_own() -> None:
+    client = boto3.client("events", region_name="us-east-1", config=PUT_EVENTS_CONFIG)
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}  # type: ignore[attr-defined]

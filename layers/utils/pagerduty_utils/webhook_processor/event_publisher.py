@@ -1,8 +1,16 @@
 """Fan-out of normalized incident events: the EventBridge bus, and an optional human notification over SNS.
 
 Both sit behind small interfaces so the webhook logic never sees boto3. A failed publish raises
-``DependencyError`` (retryable): the webhook is answered 5xx and PagerDuty delivers it again. Delivery is
-therefore at least once, as EventBridge itself is: consumers deduplicate on ``detail.event_id``.
+``DependencyError`` (retryable): the webhook is answered 5xx and PagerDuty delivers it again.
+
+One bus event per delivery: the EventBridge client makes a single attempt (``PUT_EVENTS_CONFIG``: botocore's
+retries would resend an entry whose answer was only slow, and EventBridge has no idempotency token). The
+publisher retries itself, once, only what EventBridge cannot have ingested: a connection never made, a
+throttled request, an entry the answer reports as failed. A timeout after sending is answered 5xx; if the
+event had in fact landed, PagerDuty's redelivery publishes it a second time with the same identity. So
+delivery is at least once, as EventBridge's own is: consumers drop duplicates on ``detail.event_id`` (the
+webhook event's id, the same in every copy), for example with a conditional put of that id or Powertools'
+idempotency keyed on ``detail.event_id``.
 """
 
 from __future__ import annotations
@@ -12,7 +20,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from pagerduty_utils.error_handler import dependency_error
 from pagerduty_utils.exceptions import DependencyError
@@ -20,12 +29,18 @@ from pagerduty_utils.webhook_processor.normalized import NormalizedIncidentEvent
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
     from mypy_boto3_sns import SNSClient
 
 EVENT_SOURCE = "pagerduty.webhooks"
 # EventBridge accepts 256 KB per entry (detail, detail-type, source and resources together).
 MAX_DETAIL_BYTES = 240 * 1024
 SNS_SUBJECT_LENGTH = 99
+# One attempt per call, and a read timeout long enough for a slow PutEvents within PagerDuty's 5 s.
+PUT_EVENTS_CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 1})
+_PUT_EVENTS_ATTEMPTS = 2
+# Errors EventBridge answers before ingesting anything.
+_REFUSED_CODES = frozenset({"ThrottlingException", "LimitExceededException"})
 
 
 class EventPublisher(ABC):
@@ -47,23 +62,32 @@ class EventBridgePublisher(EventPublisher):
         self._source = source
 
     def publish(self, event: NormalizedIncidentEvent) -> None:
-        try:
-            response = self._client.put_events(
-                Entries=[
-                    {
-                        "EventBusName": self._bus_name,
-                        "Source": self._source,
-                        "DetailType": event.event_type,
-                        "Detail": detail_json(event),
-                        "Time": event.occurred_at,
-                    }
-                ]
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise dependency_error("EventBridge PutEvents", error) from None
-        if response.get("FailedEntryCount", 0):
-            code = response["Entries"][0].get("ErrorCode", "error")
-            raise DependencyError(f"EventBridge PutEvents rejected the event: {code}")
+        entry: PutEventsRequestEntryTypeDef = {
+            "EventBusName": self._bus_name,
+            "Source": self._source,
+            "DetailType": event.event_type,
+            "Detail": detail_json(event),
+            "Time": event.occurred_at,
+        }
+        for attempt in range(1, _PUT_EVENTS_ATTEMPTS + 1):
+            last = attempt == _PUT_EVENTS_ATTEMPTS
+            try:
+                response = self._client.put_events(Entries=[entry])
+            except (EndpointConnectionError, ConnectTimeoutError) as error:
+                if last:
+                    raise dependency_error("EventBridge PutEvents", error) from None
+                continue
+            except ClientError as error:
+                if last or error.response.get("Error", {}).get("Code") not in _REFUSED_CODES:
+                    raise dependency_error("EventBridge PutEvents", error) from None
+                continue
+            except BotoCoreError as error:  # a timeout or a dropped connection after sending: it may have landed
+                raise dependency_error("EventBridge PutEvents", error) from None
+            if not response.get("FailedEntryCount", 0):
+                return
+            if last:
+                code = response["Entries"][0].get("ErrorCode", "error")
+                raise DependencyError(f"EventBridge PutEvents rejected the event: {code}")
 
 
 def detail_json(event: NormalizedIncidentEvent) -> str:

@@ -2,7 +2,8 @@
 
 AWS clients (the secrets' providers included) get short timeouts and at most one retry, because PagerDuty waits
 only 5 seconds for an answer: a slow dependency should turn into a quick 5xx (PagerDuty retries) rather than a
-timeout.
+timeout. The EventBridge client makes one attempt and the publisher retries only what cannot have landed
+(``event_publisher``), so a slow PutEvents is not published twice.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from pagerduty_utils.audit_logger import audit_logger
 from pagerduty_utils.jwt_tokens import SecretSigningKeys, TokenAuthority
 from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.settings import ReceiverSettings
-from pagerduty_utils.webhook_processor.event_publisher import EventBridgePublisher, SnsNotificationPublisher
+from pagerduty_utils.webhook_processor.event_publisher import (
+    PUT_EVENTS_CONFIG,
+    EventBridgePublisher,
+    SnsNotificationPublisher,
+)
 from pagerduty_utils.webhook_processor.health_access import HEALTH_TOKEN_POLICY, HealthAccess
 from pagerduty_utils.webhook_processor.health_snapshot import DynamoDBHealthSnapshotReader, HealthSnapshotReader
 from pagerduty_utils.webhook_processor.incident_state import DynamoDBWebhookStateStore
@@ -65,7 +70,7 @@ def build_dependencies(
             incident_retention_seconds=settings.incident_state_retention_seconds,
         ),
         publisher=EventBridgePublisher(
-            settings.event_bus_name, client=session.client("events", config=AWS_CLIENT_CONFIG)
+            settings.event_bus_name, client=session.client("events", config=PUT_EVENTS_CONFIG)
         ),
         notifier=notifier,
         policy=ReceiverPolicy(
