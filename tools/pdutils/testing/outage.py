@@ -3,11 +3,15 @@
 The stack is the project's template run by the local runtime (embedded AWS, PagerDuty simulator, the
 forwarder's queue poller and its hold-watch schedule). Time is compressed by ``time_scale``: every duration
 the forwarder's hold depends on is configured that many times shorter (the first hide, the longest hide,
-the circuit's recovery time, the hold watch's rate) and the rate budget that many times larger, so a
-10-minute outage takes 10 minutes / ``time_scale`` of real time. What is *not* compressed: SQS, DynamoDB and
-PagerDuty round trips, the poller's batching window and the function's own run time. Figures are reported in
-stack time (real seconds x ``time_scale``), which makes those uncompressed parts look ``time_scale`` times
-slower than they are: a conservative bias for the recovery time.
+the circuit's recovery time, the hold watch's rate, PagerDuty's injected latency and the client's timeouts)
+and the rate budget that many times larger, so a 10-minute outage takes 10 minutes / ``time_scale`` of real
+time. What is *not* compressed: SQS, DynamoDB and PagerDuty round trips, the poller's batching window and the
+function's own run time.
+
+Recovery is reported in two parts, so that the compression does not inflate what it does not compress:
+*detection*, from PagerDuty answering again to its first accepted event (the hold watch's probe, or an alert),
+in stack seconds; then *drain*, from there to the last alert delivered, in real seconds. Their sum is the
+recovery time. Receives per alert per hour are counted in stack time.
 
 alerts in = delivered + held (still queued) + dead-lettered (per reason); duplicates are events PagerDuty
 accepted more than once for one alert.
@@ -19,6 +23,7 @@ import io
 import json
 import threading
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +53,8 @@ _FIRST_HIDE = 30.0
 _MAX_HIDE = 900.0
 _CIRCUIT_RECOVERY = 60.0
 _RATE_LIMIT_PER_MINUTE = 120
+_CONNECT_TIMEOUT = 3.0
+_READ_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -87,9 +94,16 @@ class OutageReport:
     held: int
     dead_lettered: Counter[str]
     duplicates: int
-    recovery_to_last_delivery: float | None  # stack seconds; None when nothing was delivered after recovery
+    detection_seconds: float | None  # stack seconds from recovery to PagerDuty's first accepted event
+    drain_seconds: float | None  # real seconds from there to the last alert delivered
     max_receives_per_hour: int  # the most receives of one alert in any hour of stack time
     receives: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def recovery_to_last_delivery(self) -> float | None:
+        if self.detection_seconds is None or self.drain_seconds is None:
+            return None
+        return self.detection_seconds + self.drain_seconds
 
     @property
     def accounted(self) -> bool:
@@ -97,7 +111,12 @@ class OutageReport:
 
     def line(self) -> str:
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.dead_lettered.items())) or "none"
-        recovery = "-" if self.recovery_to_last_delivery is None else f"{self.recovery_to_last_delivery:.0f} s"
+        recovery = "-"
+        if self.recovery_to_last_delivery is not None:
+            recovery = (
+                f"{self.recovery_to_last_delivery:.0f} s (detection {self.detection_seconds:.0f} s"
+                f" + drain {self.drain_seconds:.1f} s)"
+            )
         return (
             f"{self.scenario}: in {self.alerts_in} = delivered {self.delivered} + held {self.held} + "
             f"dead-lettered {self.dead_lettered.total()} ({reasons}); duplicates {self.duplicates}; "
@@ -111,6 +130,8 @@ def compressed_environment(time_scale: float) -> dict[str, str]:
         "HOLD_FIRST_HIDE_SECONDS": str(max(1, round(_FIRST_HIDE / time_scale))),
         "RETRY_MAX_BACKOFF_SECONDS": str(max(1, round(_MAX_HIDE / time_scale))),
         "RATE_LIMIT_PER_MINUTE": str(round(_RATE_LIMIT_PER_MINUTE * time_scale)),
+        "PAGERDUTY_CONNECT_TIMEOUT_SECONDS": str(_CONNECT_TIMEOUT / time_scale),
+        "PAGERDUTY_READ_TIMEOUT_SECONDS": str(_READ_TIMEOUT / time_scale),
     }
 
 
@@ -133,6 +154,7 @@ def outage_stack(time_scale: float) -> Iterator[tuple[LocalStack, _Receives]]:
     receives = _Receives()
     config = LocalStackConfig(
         template_path=TEMPLATE,
+        stack_name=f"outage-{uuid.uuid4().hex[:8]}",  # one embedded AWS per process: each run its own stack
         parameter_overrides={"CircuitRecoverySeconds": str(max(1, round(_CIRCUIT_RECOVERY / time_scale)))},
         env_vars={FORWARDER: compressed_environment(time_scale)},
         function_logs=io.StringIO(),
@@ -141,6 +163,8 @@ def outage_stack(time_scale: float) -> Iterator[tuple[LocalStack, _Receives]]:
         schedule_time_scale=time_scale,
     )
     with running_local_stack(config) as stack:
+        # A warm container, as in a steady-state deployment: its Init is not part of any figure.
+        stack.schedules_of(FORWARDER)[0].fire_now()
         yield stack, receives
 
 
@@ -177,6 +201,7 @@ def run_outage(scenario: OutageScenario, *, progress: Callable[[str], None] = la
         accepted = _accepted(stack, keys)
         dead = Counter(_reason(letter) for letter in _drain(sqs, dead_letter_url))
         last = max((moment for _, moment in accepted), default=None)
+        answering = _first_accepted_after(stack, recovered_at)
         per_alert = Counter(key for key, _ in accepted)
         return OutageReport(
             scenario=scenario.name,
@@ -185,7 +210,8 @@ def run_outage(scenario: OutageScenario, *, progress: Callable[[str], None] = la
             held=_queued(sqs, queue_url),
             dead_lettered=dead,
             duplicates=sum(count - 1 for count in per_alert.values()),
-            recovery_to_last_delivery=None if last is None else max(0.0, last - recovered_at) * scenario.time_scale,
+            detection_seconds=None if answering is None else (answering - recovered_at) * scenario.time_scale,
+            drain_seconds=None if answering is None or last is None else max(0.0, last - answering),
             max_receives_per_hour=_max_per_hour(receives, scenario.time_scale),
             receives={message_id: list(times) for message_id, times in receives.times.items()},
         )
@@ -210,6 +236,16 @@ def _accepted(stack: LocalStack, keys: list[str]) -> list[tuple[str, float]]:
         if request.path == ENQUEUE_PATH and request.status == 202 and key in wanted and key != PROBE_DEDUP_KEY:
             accepted.append((str(key), datetime.fromisoformat(request.received_at).timestamp()))
     return accepted
+
+
+def _first_accepted_after(stack: LocalStack, moment: float) -> float | None:
+    """When PagerDuty first accepted an event (the probe's included) after ``moment``."""
+    accepted = [
+        datetime.fromisoformat(request.received_at).timestamp()
+        for request in list(stack.simulator.simulator.state.requests)
+        if request.path == ENQUEUE_PATH and request.status == 202
+    ]
+    return min((when for when in accepted if when >= moment), default=None)
 
 
 def _delivered(stack: LocalStack, keys: list[str]) -> set[str]:
