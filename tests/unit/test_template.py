@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
+from pagerduty_utils.alert_forwarder.batch import InboundMessage, MessageOutcome, Verdict
+from pagerduty_utils.alert_forwarder.holding import HoldPolicy
+from pagerduty_utils.alert_forwarder.intake import WATCH_EVENT_KEY, WATCH_TASK
+from pagerduty_utils.alert_forwarder.wiring import FUNCTION_TIMEOUT_SECONDS
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.settings import CommonSettings, ForwarderSettings, HealthSettings, ReceiverSettings
 
@@ -305,6 +310,60 @@ def test_alert_queue_redrives_to_the_dead_letter_queue(resources: dict[str, Any]
     assert dead_letter_retention > resources["AlertQueue"]["Properties"]["MessageRetentionPeriod"]
 
 
+def test_the_redrive_backstop_cannot_fire_inside_the_longest_hold_horizon(template: dict[str, Any]) -> None:
+    """Receives of an alert held the whole horizon, hides at their shortest, stay under maxReceiveCount."""
+    horizon = template["Parameters"]["HoldHorizonSeconds"]
+    max_receives = template["Parameters"]["MaxReceiveCount"]["Default"]
+    now = [0.0]
+    policy = HoldPolicy(horizon=horizon["MaxValue"], clock=lambda: now[0], random_source=lambda: 1.0)
+    outcome = MessageOutcome(Verdict.RETRY, "unavailable", "503")
+    message = InboundMessage("m", {}, "{}", sent_at=datetime.fromtimestamp(0, UTC), queue_arn="q", receipt_handle="r")
+    receives = 1
+    while not policy.past_horizon(message):
+        now[0] += policy.hide_seconds(message, outcome)
+        receives += 1
+    assert receives < max_receives
+    assert horizon["MinValue"] >= 86400
+    assert horizon["Default"] >= 86400
+
+
+def test_the_alert_queue_keeps_messages_beyond_the_longest_horizon(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    longest_hold = (
+        template["Parameters"]["HoldHorizonSeconds"]["MaxValue"]
+        + ForwarderSettings.model_fields["retry_max_backoff_seconds"].default
+    )
+    assert resources["AlertQueue"]["Properties"]["MessageRetentionPeriod"] > longest_hold
+
+
+def test_the_hold_watch_runs_every_minute_as_the_forwarder_expects(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    events = resources["AlertForwarderFunction"]["Properties"]["Events"]
+    (schedule,) = (event["Properties"] for event in events.values() if event["Type"] == "Schedule")
+    assert schedule["Schedule"] == "rate(1 minute)"
+    assert json.loads(schedule["Input"]) == {WATCH_EVENT_KEY: WATCH_TASK}
+    assert function_property(template, "AlertForwarderFunction", "Timeout") == FUNCTION_TIMEOUT_SECONDS
+
+
+def test_alert_pipeline_dashboard_shows_in_delivered_held_dead_lettered_circuit_and_latency(
+    resources: dict[str, Any],
+) -> None:
+    body, _ = resources["AlertPipelineDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    shown = json.dumps(json.loads(re.sub(r"\$\{[^}]+\}", "placeholder", body))["widgets"])
+    for metric in (
+        "NumberOfMessagesSent",
+        "Forwarded",
+        "HeldAlerts",
+        "OldestHeldAgeSeconds",
+        "DeadLettered",
+        "CircuitState",
+        "DeliveryLatency",
+    ):
+        assert f'"{metric}"' in shown, metric
+
+
 def test_alert_topic_delivers_sns_envelopes_to_the_queue(resources: dict[str, Any]) -> None:
     subscription = resources["AlertTopicSubscription"]["Properties"]
     assert subscription["TopicArn"] == {"Ref": "AlertTopic"}
@@ -356,6 +415,7 @@ def test_every_function_has_error_and_throttle_alarms_to_operations(resources: d
         ("ApproximateNumberOfMessagesVisible", "AWS/SQS", {"IncidentEventDeadLetterQueue"}),
         ("CircuitOpen", {"Ref": "MetricsNamespace"}, set()),
         ("HealthStatus", {"Ref": "MetricsNamespace"}, set()),
+        ("OldestHeldAgeSeconds", {"Ref": "MetricsNamespace"}, set()),
     ],
 )
 def test_operational_alarms_exist(resources: dict[str, Any], metric: str, namespace: Any, dimensions: set[str]) -> None:
