@@ -30,7 +30,14 @@ def test_trigger_is_told_by_shape(name: str, trigger: Trigger) -> None:
     assert trigger_of(load(name)) is trigger
 
 
-@pytest.mark.parametrize("event", [{}, {"Records": []}, {"Records": [{"eventSource": "aws:kinesis"}]}])
+def test_the_hold_watch_schedule_is_told_by_its_input() -> None:
+    assert trigger_of({"pdutilsTask": "release-held-alerts"}) is Trigger.HOLD_WATCH
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{}, {"Records": []}, {"Records": [{"eventSource": "aws:kinesis"}]}, {"pdutilsTask": "something else"}],
+)
 def test_other_invocations_are_refused(event: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="unsupported invocation"):
         trigger_of(event)

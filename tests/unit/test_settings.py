@@ -11,6 +11,13 @@ def test_missing_variable_is_named() -> None:
         load_settings(ForwarderSettings, {"STATE_TABLE_NAME": "state"})
 
 
+@pytest.mark.parametrize("horizon", ["3600", "1209601"])
+def test_hold_horizon_is_between_a_day_and_the_longest_queue_retention(horizon: str) -> None:
+    environment = {"STATE_TABLE_NAME": "state", "ROUTING_KEYS_SECRET_ID": "keys", "HOLD_HORIZON_SECONDS": horizon}
+    with pytest.raises(ConfigurationError, match="HOLD_HORIZON_SECONDS"):
+        load_settings(ForwarderSettings, environment)
+
+
 def test_invalid_value_is_named() -> None:
     with pytest.raises(ConfigurationError, match="PAGERDUTY_REGION"):
         load_settings(CommonSettings, {"STATE_TABLE_NAME": "state", "PAGERDUTY_REGION": "apac"})
