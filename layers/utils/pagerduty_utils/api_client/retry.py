@@ -2,8 +2,9 @@
 
 What is retried: 429, 408, 5xx, timeouts and network errors (``PagerDutyAPIError.retryable``). Never 400,
 401, 403 or 404; and for a write PagerDuty does not deduplicate (a note, an incident without ``incident_key``)
-nothing that may have reached PagerDuty: only a 429 or a connection never made (see ``transport.CallContext``). Between attempts the policy waits what PagerDuty asked for (``ratelimit-reset`` or
-``Retry-After``) or a capped full-jitter backoff (``uniform(0, min(max_delay, base_delay * 2**n))``).
+nothing that may have reached PagerDuty: only a 429 or a connection never made (see ``transport.CallContext``).
+Between attempts the policy waits what PagerDuty asked for (``ratelimit-reset`` or ``Retry-After``) or a
+capped full-jitter backoff (``uniform(0, min(max_delay, base_delay * 2**n))``).
 When PagerDuty asks for a longer wait than ``max_delay``, or when the wait plus another attempt would not fit
 before the deadline, the policy stops at once and the caller gets the retryable error with ``retry_after``
 set: in Lambda it is cheaper to hand the work back to its queue than to sleep through the invocation.
