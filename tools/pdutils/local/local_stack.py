@@ -47,10 +47,10 @@ class LocalStackConfig:
     function_logs: TextIO | None = None
     on_batch: Callable[[BatchOutcome], None] | None = None
     on_schedule: Callable[[str, Invocation], None] | None = None
-    poll_wait_seconds: int = 1
-    write_record: bool = True
     # Rate schedules fire this many times as often (see ``scheduler``): a compressed clock for tests and benchmarks.
     schedule_time_scale: float = 1.0
+    poll_wait_seconds: int = 1
+    write_record: bool = True
 
 
 @dataclass
