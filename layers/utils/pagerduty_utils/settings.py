@@ -71,7 +71,8 @@ class ForwarderSettings(CommonSettings):
     hold_horizon_seconds: PositiveInt = Field(86_400, ge=86_400, le=1_209_600, alias="HOLD_HORIZON_SECONDS")
     hold_first_hide_seconds: PositiveInt = Field(30, le=900, alias="HOLD_FIRST_HIDE_SECONDS")
     circuit_failure_threshold: PositiveInt = Field(5, alias="CIRCUIT_FAILURE_THRESHOLD")
-    circuit_recovery_seconds: PositiveInt = Field(60, alias="CIRCUIT_RECOVERY_SECONDS")
+    # Below the hold watch's minute, so that every watch run may probe (alert_forwarder.hold_watch).
+    circuit_recovery_seconds: PositiveInt = Field(45, alias="CIRCUIT_RECOVERY_SECONDS")
     insufficient_data_action: Literal["ignore", "trigger", "resolve"] = Field(
         "ignore", alias="INSUFFICIENT_DATA_ACTION"
     )

@@ -51,7 +51,7 @@ _HOUR = 3600.0
 # The forwarder's defaults, in stack seconds, compressed by the scenario's time scale.
 _FIRST_HIDE = 30.0
 _MAX_HIDE = 900.0
-_CIRCUIT_RECOVERY = 60.0
+_CIRCUIT_RECOVERY = 45.0
 _RATE_LIMIT_PER_MINUTE = 120
 _CONNECT_TIMEOUT = 3.0
 _READ_TIMEOUT = 10.0
