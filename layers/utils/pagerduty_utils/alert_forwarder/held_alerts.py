@@ -9,8 +9,10 @@ received again, or deleted) is refused by SQS and simply forgotten: that message
 Layout in the state table: ``held#<shard>`` items (a fixed number of shards, the message id picks one), one
 attribute per held message, ``m:<message id>`` -> ``{q: queue ARN, r: receipt handle, s: sent epoch}``. One
 UpdateItem per shard a batch touches, no scan to list them (the table holds an item per alert), and the
-whole index is one BatchGetItem. A shard holds several hundred messages (an item is at most 400 KB); if one
-fills up the write fails, which is logged, and those messages recover when their hide ends instead of at once.
+whole index is one BatchGetItem. An entry takes about 1.2 KB at most (SQS receipt handles reach 1 KB) and an
+item 400 KB, so the index holds at least 5,000 messages; past that a write fails, which is logged, and those
+messages come back when their hide ends instead of at once. The same holds for a message held again, with a
+new receipt handle, between a release's read and its removal of the entries it released.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 _ENTRY_PREFIX = "m:"
-DEFAULT_SHARDS = 8
+DEFAULT_SHARDS = 16
 
 
 @dataclass(frozen=True)
