@@ -4,9 +4,9 @@ The stack is the project's template run by the local runtime (embedded AWS, Page
 forwarder's queue poller and its hold-watch schedule). Time is compressed by ``time_scale``: every duration
 the forwarder's hold depends on is configured that many times shorter (the first hide, the longest hide,
 the circuit's recovery time, the hold watch's rate, PagerDuty's injected latency and the client's timeouts)
-and the rate budget that many times larger, so a 10-minute outage takes 10 minutes / ``time_scale`` of real
-time. What is *not* compressed: SQS, DynamoDB and PagerDuty round trips, the poller's batching window and the
-function's own run time.
+and the rate budgets (the forwarder's, and the simulator's own per routing key) that many times larger, so a
+10-minute outage takes 10 minutes / ``time_scale`` of real time. What is *not* compressed: SQS, DynamoDB and
+PagerDuty round trips, the poller's batching window and the function's own run time.
 
 Recovery is reported in two parts, so that the compression does not inflate what it does not compress:
 *detection*, from PagerDuty answering again to its first accepted event (the hold watch's probe, or an alert),
@@ -163,6 +163,7 @@ def outage_stack(time_scale: float) -> Iterator[tuple[LocalStack, _Receives]]:
         schedule_time_scale=time_scale,
     )
     with running_local_stack(config) as stack:
+        stack.simulator.events_rate_limit = round(_RATE_LIMIT_PER_MINUTE * time_scale)
         # A warm container, as in a steady-state deployment: its Init is not part of any figure.
         stack.schedules_of(FORWARDER)[0].fire_now()
         yield stack, receives
