@@ -4,6 +4,9 @@ pdutils sim [--port 8080] [--spec-dir DIR] [--webhook URL --webhook-secret S] [-
 pdutils sim fault --status 503 [--count 3 | --fraction 0.2] [--path-prefix /v2/] [--url URL]
 pdutils sim fault --timeout | --drop | --delay 0.5 ...
 pdutils sim clear-faults | state | reset [--url URL]
+
+The steering actions talk to --url, else $PDUTILS_SIM_URL, else the simulator of the pdutils start running
+for --template (default template.yaml), else http://127.0.0.1:8080 (a standalone pdutils sim).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from pdutils.errors import CommandError
+from pdutils.local.cli_arguments import port_number
+
 DEFAULT_PORT = 8080
 URL_ENV = "PDUTILS_SIM_URL"
 
@@ -30,8 +36,12 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)")
-    parser.add_argument("--spec-dir", type=Path, help="directory with PagerDuty's OpenAPI files")
+    parser.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)"
+    )
+    parser.add_argument(
+        "--spec-dir", type=Path, help="directory with PagerDuty's OpenAPI files (default: the ones pdutils ships)"
+    )
     parser.add_argument("--no-validate", action="store_true", help="do not validate requests against OpenAPI")
     parser.add_argument("--webhook", help="deliver Webhooks v3 to this URL")
     parser.add_argument("--webhook-secret", help="secret that signs webhook deliveries (with --webhook)")
@@ -60,17 +70,23 @@ def register(subparsers: Any) -> None:
     ):
         actions.add_parser(name, help=text).set_defaults(handler=handler)
     for action in actions.choices.values():
+        action.add_argument("--url", help=f"simulator URL (default: ${URL_ENV}, else the running stack's, else :8080)")
         action.add_argument(
-            "--url", default=os.environ.get(URL_ENV, f"http://127.0.0.1:{DEFAULT_PORT}"), help="simulator URL"
+            "-t", "--template", type=Path, default=Path("template.yaml"), help="template of the running local stack"
         )
 
 
 def serve(args: argparse.Namespace) -> int:
     from pdutils.simulator import DEV_TOKEN, SimulatorConfig, running_simulator  # noqa: PLC0415 - on use only
+    from pdutils.simulator.openapi import EVENTS_SPEC_FILE, REST_SPEC_FILE, spec_files_present  # noqa: PLC0415
 
     if bool(args.webhook) != bool(args.webhook_secret):
-        print("pdutils sim: --webhook and --webhook-secret go together", file=sys.stderr)
-        return 2
+        raise CommandError("--webhook and --webhook-secret go together: give both, or neither")
+    if args.spec_dir is not None and not spec_files_present(args.spec_dir):
+        raise CommandError(
+            f"--spec-dir {args.spec_dir} does not hold {EVENTS_SPEC_FILE} and {REST_SPEC_FILE}: point it at "
+            "PagerDuty's OpenAPI files, or leave it out to use the ones pdutils ships"
+        )
     config = SimulatorConfig(
         spec_dir=args.spec_dir,
         validate=not args.no_validate,
@@ -102,18 +118,39 @@ def serve(args: argparse.Namespace) -> int:
 def _control(args: argparse.Namespace, method: str, route: str, body: dict[str, Any] | None = None) -> int:
     import httpx  # noqa: PLC0415 - imported on use, like every command's heavy imports
 
+    url = simulator_url(args)
     try:
-        response = httpx.request(method, f"{args.url.rstrip('/')}/_sim/{route}", json=body, timeout=10)
+        response = httpx.request(method, f"{url}/_sim/{route}", json=body, timeout=10)
+        document = response.json()
     except httpx.HTTPError as error:
-        print(f"pdutils sim: cannot reach the simulator at {args.url}: {error}", file=sys.stderr)
-        return 1
-    print(json.dumps(response.json(), indent=2))
+        raise CommandError(
+            f"cannot reach the simulator at {url} ({error}): start one (pdutils sim, or pdutils start), or pass --url"
+        ) from error
+    except ValueError as error:
+        raise CommandError(
+            f"{url} answered {response.status_code} without JSON: is it a PagerDuty simulator? Check --url"
+        ) from error
+    print(json.dumps(document, indent=2))
     return 0 if response.is_success else 1
+
+
+def simulator_url(args: argparse.Namespace) -> str:
+    """--url, else $PDUTILS_SIM_URL, else the running local stack's simulator, else the standalone default."""
+    from pdutils.local.stack_record import read_running_record  # noqa: PLC0415 - on use only
+
+    url: str | None = args.url or os.environ.get(URL_ENV)
+    if not url:
+        record = read_running_record(args.template.resolve().parent)
+        url = record.simulator_url if record is not None else None
+    return (url or f"http://127.0.0.1:{DEFAULT_PORT}").rstrip("/")
 
 
 def inject_fault(args: argparse.Namespace) -> int:
     headers: dict[str, str] | None = None
     if args.header or args.no_headers:
+        malformed = [item for item in args.header if "=" not in item]
+        if malformed:
+            raise CommandError(f"--header expects NAME=VALUE, got {malformed[0]!r}")
         headers = dict(item.split("=", 1) for item in args.header)
     fault = {
         "status": args.status,
