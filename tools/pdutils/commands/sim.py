@@ -14,11 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from pdutils.errors import CommandError
@@ -77,7 +74,8 @@ def register(subparsers: Any) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from pdutils.simulator import DEV_TOKEN, SimulatorConfig, running_simulator  # noqa: PLC0415 - on use only
+    from pdutils.local.interrupt import wait_until_interrupted  # noqa: PLC0415 - on use only
+    from pdutils.simulator import DEV_TOKEN, SimulatorConfig, running_simulator  # noqa: PLC0415
     from pdutils.simulator.openapi import EVENTS_SPEC_FILE, REST_SPEC_FILE, spec_files_present  # noqa: PLC0415
 
     if bool(args.webhook) != bool(args.webhook_secret):
@@ -94,23 +92,19 @@ def serve(args: argparse.Namespace) -> int:
         events_rate_limit_per_minute=args.rate_limit,
         seed=args.seed,
     )
-    stop = threading.Event()
-
-    def request_stop(_signal: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, request_stop)
     with running_simulator(args.port, config, host=args.host) as handle:
         if args.webhook:
             subscription = handle.add_webhook_subscription(args.webhook, args.webhook_secret)
             print(f"webhooks -> {args.webhook} (subscription {subscription.id})")
-        validation = "on" if handle.validation_enabled else "OFF (OpenAPI files not found)"
+        if handle.validation_enabled:
+            validation = "on"
+        else:
+            validation = "OFF (--no-validate)" if args.no_validate else "OFF (OpenAPI files not found)"
         print(f"PagerDuty simulator listening on {handle.base_url}")
         print(f"  set PAGERDUTY_EVENTS_URL and PAGERDUTY_API_URL to it; REST token: {DEV_TOKEN}")
         print(f"  OpenAPI validation: {validation}; state at {handle.base_url}/_sim/state; Ctrl-C stops")
         sys.stdout.flush()
-        stop.wait()
+        wait_until_interrupted()
     print("PagerDuty simulator stopped")
     return 0
 

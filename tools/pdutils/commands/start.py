@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         on_schedule=report_schedule,
         webhook_secret=webhook_secret,
     )
+    print(f"starting the local stack of {args.template} ...", flush=True)
     with local_stack.running_local_stack(config) as stack:
         local_stack.print_summary(stack)
         print("Ctrl-C stops", flush=True)
