@@ -8,10 +8,12 @@ elsewhere on the first invocation; tests pass ``dependencies`` instead.
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -34,9 +36,9 @@ from pagerduty_utils.webhook_processor.health_access import AUTHORIZATION_HEADER
 from pagerduty_utils.webhook_processor.wiring import ReceiverDependencies, build_dependencies
 
 JSON = "application/json"
-# GET /health emits no metric, which is expected: Powertools warns about every such invocation unless told
-# otherwise, the way its metrics documentation shows.
-warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+EMPTY_METRICS_WARNING = "No application metrics to publish"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 app = APIGatewayRestResolver()
 register_error_handlers(app, logger=logger, audit=audit_logger)
@@ -74,8 +76,22 @@ def _default_dependencies() -> ReceiverDependencies:
 build_during_init(_default_dependencies)
 
 
+def _quiet_without_metrics(handler: Callable[P, R]) -> Callable[P, R]:
+    """GET /health emits no metric, as expected; Powertools warns about every such invocation unless its
+    warning is filtered, as its metrics documentation shows: here around the handler's own invocations."""
+
+    @functools.wraps(handler)
+    def quiet(*args: P.args, **kwargs: P.kwargs) -> R:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=EMPTY_METRICS_WARNING, category=UserWarning)
+            return handler(*args, **kwargs)
+
+    return quiet
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
+@_quiet_without_metrics
 @metrics.log_metrics
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, dependencies: ReceiverDependencies | None = None
