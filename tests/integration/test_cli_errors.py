@@ -146,16 +146,13 @@ def test_demo_with_a_broken_sample_event(tmp_path: Path, capsys: pytest.CaptureF
     ],
 )
 def test_invoke_names_the_file_it_cannot_use(
-    option: str,
-    content: str | None,
-    message: str,
-    event_file: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    option: str, content: str | None, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "named.json"
     if content is not None:
         path.write_text(content)
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(API_EVENT))
     files = {"-e": str(event_file), option: str(path)}
     arguments = ["invoke", "EchoFunction", "--template", str(FIXTURE_TEMPLATE)]
 
