@@ -99,6 +99,26 @@ def test_an_unreachable_endpoint_url(
     assert f"cannot reach the AWS endpoint {endpoint}" in failure_line(capsys, "invoke")
 
 
+def test_health_that_cannot_start_its_checks_exits_2_not_degraded(
+    closed_port: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    endpoint = f"http://127.0.0.1:{closed_port}"
+
+    assert cli.main(["health", "--template", str(TEMPLATE), "--endpoint-url", endpoint]) == 2
+    assert f"cannot reach the AWS endpoint {endpoint}" in failure_line(capsys, "health")
+
+
+def test_a_template_that_is_not_yaml_is_explained_on_one_line(
+    tmp_path: Path, event_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text("Resources:\n  Broken: [unclosed\n")
+
+    assert cli.main(["invoke", "EchoFunction", "-e", str(event_file), "--template", str(template)]) == 2
+    assert f"cannot read template {template}: while parsing" in failure_line(capsys, "invoke")
+
+
 @pytest.mark.parametrize("command", ["invoke", "start-api"])
 def test_an_unknown_parameter_override(command: str, event_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     arguments = [command, "EchoFunction", "-e", str(event_file)] if command == "invoke" else [command]

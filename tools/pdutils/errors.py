@@ -33,6 +33,12 @@ class Explanation:
 
 def explain(error: BaseException) -> Explanation:
     """The one line (without the ``pdutils <command>:`` prefix) and the exit status for ``error``."""
+    explanation = _explain(error)
+    # Some messages come with their own line breaks (a YAML parser's, for one): the user gets one line.
+    return Explanation(" ".join(explanation.message.split()), explanation.exit_status)
+
+
+def _explain(error: BaseException) -> Explanation:
     if isinstance(error, CommandError):
         return Explanation(str(error), error.exit_status)
     if isinstance(error, KeyboardInterrupt):
@@ -72,5 +78,5 @@ def _os_explanation(error: BaseException) -> Explanation | None:
     if isinstance(error, FileNotFoundError):
         return Explanation(f"no such file: {error.filename}", USAGE)
     if isinstance(error, OSError) and error.filename:
-        return Explanation(f"cannot read {error.filename}: {error.strerror}", USAGE)
+        return Explanation(f"cannot use {error.filename}: {error.strerror}", USAGE)
     return None
