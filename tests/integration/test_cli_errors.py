@@ -187,7 +187,7 @@ def test_sim_with_a_spec_dir_without_the_openapi_files(tmp_path: Path, capsys: p
 
 
 def test_sim_fault_without_a_simulator(closed_port: int, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["sim", "fault", "--status", "503", "--url", f"http://127.0.0.1:{closed_port}"]) == 2
+    assert cli.main(["sim", "fault", "--status", "503", "--url", f"http://127.0.0.1:{closed_port}"]) == 1
     assert f"cannot reach the simulator at http://127.0.0.1:{closed_port}" in failure_line(capsys, "sim")
 
 

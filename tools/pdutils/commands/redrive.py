@@ -83,7 +83,7 @@ def _queues(args: argparse.Namespace) -> tuple[Any, str, str, str | None]:
 
         return boto3.client("sqs", region_name=args.region), args.dlq, args.queue, None
     stack = connection.connect(template.SamTemplate.load(args.template), args)
-    if stack.placeholders and not (args.dlq and args.queue):
+    if stack.placeholders:
         raise CommandError(
             "no stack to take the queues from: start one with pdutils start, or pass --endpoint-url, "
             "--aws real --stack-name NAME, or --dlq and --queue"

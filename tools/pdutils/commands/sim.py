@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pdutils.errors import CommandError
+from pdutils.errors import FAILED, CommandError
 from pdutils.local.cli_arguments import port_number
 
 DEFAULT_PORT = 8080
@@ -118,11 +118,13 @@ def _control(args: argparse.Namespace, method: str, route: str, body: dict[str, 
         document = response.json()
     except httpx.HTTPError as error:
         raise CommandError(
-            f"cannot reach the simulator at {url} ({error}): start one (pdutils sim, or pdutils start), or pass --url"
+            f"cannot reach the simulator at {url} ({error}): start one (pdutils sim, or pdutils start), or pass --url",
+            exit_status=FAILED,
         ) from error
     except ValueError as error:
         raise CommandError(
-            f"{url} answered {response.status_code} without JSON: is it a PagerDuty simulator? Check --url"
+            f"{url} answered {response.status_code} without JSON: is it a PagerDuty simulator? Check --url",
+            exit_status=FAILED,
         ) from error
     print(json.dumps(document, indent=2))
     return 0 if response.is_success else 1
