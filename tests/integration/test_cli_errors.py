@@ -85,7 +85,7 @@ def test_aws_real_without_credentials(
     arguments = ["invoke", "EchoFunction", "-e", str(event_file), "--template", str(FIXTURE_TEMPLATE)]
 
     assert cli.main([*arguments, "--aws", "real", "--stack-name", "deployed", "--region", "eu-west-1"]) == 2
-    assert "no AWS credentials found for --aws real" in failure_line(capsys, "invoke")
+    assert "no AWS credentials found for the real AWS account" in failure_line(capsys, "invoke")
 
 
 def test_an_unreachable_endpoint_url(

@@ -54,7 +54,7 @@ def _aws_explanation(error: BaseException) -> Explanation | None:
 
     if isinstance(error, exceptions.NoCredentialsError | exceptions.PartialCredentialsError):
         return Explanation(
-            "no AWS credentials found for --aws real: configure them (aws configure, AWS_PROFILE, or "
+            "no AWS credentials found for the real AWS account: configure them (aws configure, AWS_PROFILE, or "
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or leave out --aws real to use the local stack",
             USAGE,
         )
@@ -64,8 +64,10 @@ def _aws_explanation(error: BaseException) -> Explanation | None:
             "check --endpoint-url, or leave it out to use the stack of a running pdutils start",
             FAILED,
         )
-    if isinstance(error, exceptions.ClientError | exceptions.BotoCoreError):
+    if isinstance(error, exceptions.ClientError):
         return Explanation(f"AWS refused: {error}", FAILED)
+    if isinstance(error, exceptions.BotoCoreError):
+        return Explanation(f"the AWS call failed: {error}", FAILED)
     return None
 
 
