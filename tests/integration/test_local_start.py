@@ -70,6 +70,7 @@ def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Pope
     record = json.loads(record_path(FIXTURE_TEMPLATE.parent).read_text())
 
     assert any("BatchFunction" in line and "SQS" in line for line in summary)
+    assert f"status file       {record_path(FIXTURE_TEMPLATE.parent)} " in "".join(summary)
     response = httpx.post(f"{record['api_url']}/echo", content=b"ping", timeout=30)
     assert response.status_code == 201
     assert response.json()["environment"]["STATE_TABLE_NAME"].startswith("pdutils-local-StateTable-")

@@ -42,6 +42,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     # Deferred: the CLI imports every command at startup, and these pull in moto, boto3 and samtranslator.
     from pdutils.local import environment, interrupt, local_secrets, local_stack, poller, runner  # noqa: PLC0415
+    from pdutils.local.stack_record import record_path  # noqa: PLC0415
 
     webhook_secret = args.webhook_secret
     if webhook_secret is None:
@@ -78,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"starting the local stack of {args.template} ...", flush=True)
     with local_stack.running_local_stack(config) as stack:
         local_stack.print_summary(stack)
+        status_file = record_path(stack.template.directory)
+        if status_file.exists():
+            print(f"status file       {status_file} (invoke, sim fault, token, redrive... find the stack here)")
         print("Ctrl-C stops", flush=True)
         interrupt.wait_until_interrupted()
     print("local stack stopped")
