@@ -92,7 +92,7 @@ def test_the_environment_wins_over_the_file_which_wins_over_the_defaults(readme_
     assert config.pagerduty.retry_attempts == 5  # environment
     assert config.pagerduty.circuit_breaker.failure_threshold == 2  # environment
     assert config.pagerduty.api_timeout == 30  # file
-    assert config.cache.table_name is None  # default
+    assert config.state_table is None  # default
 
 
 def test_interpolation_defaults_apply_when_the_variable_is_unset(tmp_path: Path) -> None:

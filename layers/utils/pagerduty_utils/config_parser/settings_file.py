@@ -8,8 +8,9 @@
       circuit_breaker:
         failure_threshold: 5
         recovery_timeout: 60
+    state_table: pagerduty-state           # DynamoDB: circuits, and the cache when no Redis URL is set
     cache:
-      redis_url: "redis://localhost:6379"   # unset: the state table (DynamoDB)
+      redis_url: "redis://localhost:6379"
       default_ttl: 300
     security:
       encryption_key: "${ENCRYPTION_KEY}"
@@ -57,7 +58,7 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, ...]] = {
     "CIRCUIT_RECOVERY_SECONDS": ("pagerduty", "circuit_breaker", "recovery_timeout"),
     "CACHE_REDIS_URL": ("cache", "redis_url"),
     "CACHE_DEFAULT_TTL_SECONDS": ("cache", "default_ttl"),
-    "STATE_TABLE_NAME": ("cache", "table_name"),
+    "STATE_TABLE_NAME": ("state_table",),
     "ENCRYPTION_KEY": ("security", "encryption_key"),
     "JWT_SECRET": ("security", "jwt_secret"),
 }
@@ -86,14 +87,13 @@ class CircuitBreakerOptions(_Section):
 
 class PagerDutyOptions(_Section):
     api_timeout: PositiveFloat = 10.0
-    retry_attempts: int = Field(3, ge=1, le=10)
+    retry_attempts: int = Field(default=3, ge=1, le=10)
     circuit_breaker: CircuitBreakerOptions = CircuitBreakerOptions()
 
 
 class CacheOptions(_Section):
     redis_url: str | None = None
     default_ttl: PositiveInt = 300
-    table_name: str | None = Field(None, min_length=3)
 
     @field_validator("redis_url")
     @classmethod
@@ -104,13 +104,18 @@ class CacheOptions(_Section):
 
 
 class SecurityOptions(_Section):
-    encryption_key: str | None = Field(None, min_length=1)
-    jwt_secret: str | None = Field(None, min_length=1)
+    encryption_key: str | None = Field(default=None, min_length=1)
+    jwt_secret: str | None = Field(default=None, min_length=1)
 
 
 class UtilsConfig(_Section):
-    """The whole file; every section and key is optional."""
+    """The whole file; every section and key is optional.
 
+    ``state_table`` (or ``STATE_TABLE_NAME``) is the DynamoDB table that shares cache entries (when no Redis URL
+    is set) and circuit state between processes; without it both stay in the process.
+    """
+
+    state_table: str | None = Field(default=None, min_length=3)
     pagerduty: PagerDutyOptions = PagerDutyOptions()
     cache: CacheOptions = CacheOptions()
     security: SecurityOptions = SecurityOptions()
