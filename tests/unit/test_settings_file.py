@@ -149,14 +149,16 @@ def test_a_missing_file_and_a_document_that_is_not_a_mapping_are_refused(tmp_pat
         load_utils_config(write(tmp_path, "pagerduty: [\n"), environ={})
 
 
-def test_configure_sets_the_process_configuration(readme_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_configure_pins_the_process_configuration(readme_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENCRYPTION_KEY", ENCRYPTION_KEY)
     monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
     configured = configure(readme_file)
+    monkeypatch.setenv("PAGERDUTY_RETRY_ATTEMPTS", "7")
     assert utils_config() is configured
     reset_config()
     monkeypatch.setenv(CONFIG_PATH_VARIABLE, str(readme_file))
-    assert utils_config() == configured
+    assert utils_config().pagerduty.retry_attempts == 7
+    assert utils_config().pagerduty.api_timeout == configured.pagerduty.api_timeout
 
 
 def test_plain_values_are_not_secret_references() -> None:

@@ -139,8 +139,8 @@ _current_lock = threading.Lock()
 
 
 def configure(path: str | Path | None = None, *, config: UtilsConfig | None = None) -> UtilsConfig:
-    """Make ``config``, or the file at ``path``, the process's configuration (``utils_config``)."""
-    global _current  # noqa: PLW0603  # one configuration per process, like the settings of a container
+    """Pin ``config``, or the file at ``path``, as the process's configuration (``utils_config``)."""
+    global _current  # noqa: PLW0603  # one pinned configuration per process, like a container's settings
     chosen = config or load_utils_config(path)
     with _current_lock:
         _current = chosen
@@ -148,16 +148,18 @@ def configure(path: str | Path | None = None, *, config: UtilsConfig | None = No
 
 
 def utils_config() -> UtilsConfig:
-    """The process's configuration: what ``configure`` set, else loaded once from ``PAGERDUTY_UTILS_CONFIG``."""
-    global _current  # noqa: PLW0603
+    """The pinned configuration, else the one the environment gives now (``PAGERDUTY_UTILS_CONFIG``, overrides).
+
+    Objects built without explicit settings (``PagerDutyAPIClient()``, ``SecurityManager()``, a circuit) read it
+    when they are built, so they are built once per container like every client.
+    """
     with _current_lock:
-        if _current is None:
-            _current = load_utils_config()
-        return _current
+        pinned = _current
+    return pinned if pinned is not None else load_utils_config()
 
 
 def reset_config() -> None:
-    """Forget the process's configuration; the next ``utils_config()`` reads the environment again."""
+    """Unpin the configuration: ``utils_config()`` reads the environment again."""
     global _current  # noqa: PLW0603
     with _current_lock:
         _current = None
