@@ -44,6 +44,7 @@ LIBRARY = frozenset(
         "audit_logger",
         "error_handler",
         "circuit_breaker_decorator",
+        "prometheus",
     }
 )
 PIPELINES = frozenset({"alert_forwarder", "webhook_processor", "health_monitor"})
