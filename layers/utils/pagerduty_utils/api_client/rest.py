@@ -71,17 +71,19 @@ class _RestClientBase:
         settings: RestClientSettings | None = None,
     ) -> None:
         if token is None or base_url is None:
-            # Configured from the environment and the utils configuration file (environment first): the
-            # file's pagerduty.api_timeout is the read timeout, pagerduty.retry_attempts the attempts.
-            from pagerduty_utils.config_parser.settings_file import utils_config  # noqa: PLC0415  # this path only
+            if settings is None:
+                # From the environment and the utils configuration file (environment first): the file's
+                # pagerduty.api_timeout is the read timeout, pagerduty.retry_attempts the attempts.
+                from pagerduty_utils.config_parser.settings_file import utils_config  # noqa: PLC0415  # here only
 
-            options = utils_config().pagerduty
-            settings = settings or load_settings(RestClientSettings)
+                options = utils_config().pagerduty
+                settings = load_settings(RestClientSettings)
+                timeouts = timeouts or Timeouts(connect=settings.http_connect_timeout, read=options.api_timeout)
+                retry = retry or RetryPolicy(max_attempts=options.retry_attempts)
             token = token or settings.api_token()
             base_url = base_url or settings.api_base_url
             from_email = from_email or settings.from_email
-            timeouts = timeouts or Timeouts(connect=settings.http_connect_timeout, read=options.api_timeout)
-            retry = retry or RetryPolicy(max_attempts=options.retry_attempts)
+            timeouts = timeouts or Timeouts(connect=settings.http_connect_timeout, read=settings.http_read_timeout)
         self.base_url = base_url.rstrip("/")
         self.from_email = from_email
         self.retry = retry or RetryPolicy()
