@@ -31,12 +31,13 @@ from pagerduty_utils.api_client import PagerDutyUnavailableError, RestClientSett
 from pagerduty_utils.cache_manager import CacheManager, RedisCacheStore
 from pagerduty_utils.circuit_breaker import CircuitOpenError
 from pagerduty_utils.config_parser.settings_file import token_authority, utils_config
+from pagerduty_utils.encryption import SecurityManager
 from pagerduty_utils.jwt_tokens import TokenPolicy
 from pagerduty_utils.settings import load_settings
 from pdutils.moto_server import MotoEndpoint, running_moto_server
+from pdutils.redis_server import redis_server_binary, running_redis_server
 from pdutils.simulator import DEV_TOKEN, running_simulator
 from pdutils.simulator.state import Service
-from pdutils.testing.redis_server import redis_server_binary, running_redis_server
 
 # The README's configuration block, as printed.
 README_CONFIGURATION = """\
@@ -155,7 +156,7 @@ def configuration_effects() -> dict[str, Any]:
         "cache backend": "redis" if isinstance(cache.store, RedisCacheStore) else type(cache.store).__name__,
         "cache.default_ttl": cache.ttl_seconds,
         "cached read back from a new container": CacheManager.from_config().get("services/SERVICE_ID"),
-        "security.encryption_key": "KMS key" if config.security.encryption_key else None,
+        "security.encryption_key -> KMS envelope": SecurityManager().uses_kms,
         "security.jwt_secret -> verified subject": authority.verify(token).subject,
     }
 

@@ -22,10 +22,10 @@ from pagerduty_utils import secrets
 from pagerduty_utils.api_client import DeadlineExceededError, PagerDutyAPIClientSync
 from pagerduty_utils.exceptions import ValidationError
 from pdutils.moto_server import MotoEndpoint
+from pdutils.redis_server import RedisEndpoint
 from pdutils.simulator import DEFAULT_SERVICE_ID, DEV_TOKEN, SimulatorHandle
 from pdutils.simulator.state import Service
 from pdutils.testing.forwarder import LambdaContextStub
-from pdutils.testing.redis_server import RedisEndpoint
 
 pytestmark = pytest.mark.integration
 
@@ -270,6 +270,7 @@ def test_seed_readme_runs_every_readme_example_and_the_configuration(
     assert configuration["pagerduty.circuit_breaker"] == {"failure_threshold": 5, "recovery_timeout": 60}
     assert (configuration["cache backend"], configuration["cache.default_ttl"]) == ("redis", 300)
     assert configuration["cached read back from a new container"] == {"id": "SERVICE_ID"}
+    assert configuration["security.encryption_key -> KMS envelope"] is True
     assert configuration["security.jwt_secret -> verified subject"] == "sre@example.com"
     printed = capsys.readouterr().out
     assert 'api_client: incident service: "SERVICE_ID"' in printed

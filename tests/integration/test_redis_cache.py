@@ -23,8 +23,8 @@ from pagerduty_utils.cache_manager import (
 )
 from pagerduty_utils.config_parser.settings_file import CacheOptions, UtilsConfig
 from pdutils.moto_server import MotoEndpoint
+from pdutils.redis_server import RedisEndpoint
 from pdutils.simulator import DEFAULT_SERVICE_ID, DEV_TOKEN, SimulatorHandle
-from pdutils.testing.redis_server import RedisEndpoint
 
 pytestmark = pytest.mark.integration
 
