@@ -179,6 +179,15 @@ def test_timeout_and_recovery_timeout_are_one_setting() -> None:
         CircuitBreaker(timeout=30, recovery_timeout=60)
 
 
+def test_thresholds_that_are_not_positive_are_refused() -> None:
+    with pytest.raises(ValueError, match="failure_threshold must be a positive number"):
+        CircuitBreaker(failure_threshold=0)
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        CircuitBreaker(timeout=0)
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        CircuitBreaker(recovery_timeout=-5)
+
+
 def test_with_a_state_table_every_process_sees_the_open_circuit(
     in_process_state_table: StateTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,8 +103,12 @@ class CircuitBreaker:
     ) -> None:
         if timeout is not None and recovery_timeout is not None and timeout != recovery_timeout:
             raise ValueError("timeout and recovery_timeout are the same setting: give one")
+        recovery = recovery_timeout if recovery_timeout is not None else timeout
+        for setting, value in (("failure_threshold", failure_threshold), ("timeout", recovery)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{setting} must be a positive number of failures or seconds, not {value!r}")
         self._failure_threshold = failure_threshold
-        self._recovery_timeout = recovery_timeout if recovery_timeout is not None else timeout
+        self._recovery_timeout = recovery
         self._name = name
         self._failure_types = expected_exception if isinstance(expected_exception, tuple) else (expected_exception,)
         self._table_name = table_name
