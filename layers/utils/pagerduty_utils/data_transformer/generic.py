@@ -26,7 +26,7 @@ from pagerduty_utils.formatters import compose_summary, first_line
 from pagerduty_utils.pagerduty_events import EventAction
 
 _SUMMARY_KEYS = ("summary", "title", "subject", "message", "description", "reason", "errormessage", "error")
-_NAME_KEY_ENDINGS = ("name", "arn", "identifier")
+_NAME_KEY_ENDINGS = (("name",), ("arn", "identifier"), ("id",))
 
 
 def best_summary_field(document: Mapping[str, Any]) -> str | None:
@@ -36,15 +36,14 @@ def best_summary_field(document: Mapping[str, Any]) -> str | None:
 
 
 def _subject_of(document: Mapping[str, Any]) -> str | None:
-    """The first top-level string naming what the event is about (``jobName``, ``stateMachineArn``, ...)."""
-    return next(
-        (
-            value
-            for key, value in document.items()
-            if isinstance(value, str) and value.strip() and str(key).lower().endswith(_NAME_KEY_ENDINGS)
-        ),
-        None,
-    )
+    """The top-level string naming what the event is about: a ``...name`` field (``jobName``), else an ARN or
+    identifier, else an id (``instance-id``)."""
+    named = {str(key).lower(): value for key, value in document.items() if isinstance(value, str) and value.strip()}
+    for endings in _NAME_KEY_ENDINGS:
+        found = next((value for key, value in named.items() if key.endswith(endings)), None)
+        if found is not None:
+            return found
+    return None
 
 
 def generic_sns_alert(notification: SnsNotification, parsed: dict[str, Any] | None) -> NormalizedAlert:
@@ -64,7 +63,7 @@ def generic_sns_alert(notification: SnsNotification, parsed: dict[str, Any] | No
         account=topic.account if topic else None,
         region=topic.region if topic else None,
         resources=[notification.topic_arn],
-        summary=compose_summary(notification.subject or headline or f"Message on SNS topic {topic_name}"),
+        summary=compose_summary(notification.subject, headline) or f"Message on SNS topic {topic_name}",
         payload_source=notification.topic_arn,
         severity=verdict.severity,
         class_="sns message",
@@ -84,7 +83,7 @@ def generic_event_alert(event: EventBridgeModel) -> NormalizedAlert:
     detail: Mapping[str, Any] = event.detail if isinstance(event.detail, Mapping) else {}
     states = status_texts(detail)
     verdict = verdict_of([event.detail_type, *states])
-    headline = " ".join(part for part in (event.detail_type, *states[:1], _subject_of(detail)) if part)
+    headline = " ".join(part for part in (event.detail_type, *states[:2], _subject_of(detail)) if part)
     return build_alert(
         source=AlertSource.EVENTBRIDGE,
         action=EventAction.TRIGGER,

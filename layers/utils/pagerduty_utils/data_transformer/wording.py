@@ -5,7 +5,7 @@ The rule (docs/forwarder.md): the texts that report a state (an EventBridge even
 a JSON message) are split into words, case-insensitively, and the strongest word decides:
 
 - ``CRITICAL``, ``FATAL``, ``EMERGENCY``: ``critical``;
-- ``FAILED``, ``FAILURE``, ``ERROR``, ``TIMED_OUT``, ``ALARM``, ``UNHEALTHY``, ...: ``error``;
+- ``FAILED``, ``FAILURE``, ``ERROR``, ``TIMED_OUT``, ``ALARM``, ``UNHEALTHY``, ``THREATS``, ...: ``error``;
 - ``WARNING``, ``DEGRADED``, ``ABORTED``, ``STOPPED``, ...: ``warning``;
 - ``SUCCEEDED``, ``SUCCESS``, ``COMPLETED``, ``OK``, ``RESOLVED``, ...: ``info``, and the message counts as a
   success report (a routing rule that groups messages resolves the group's alert with it);
@@ -31,6 +31,7 @@ _ERROR_WORDS = frozenset(
     {
         *("FAILED", "FAILURE", "FAILURES", "FAIL", "FAILS", "FAILING", "FAULT"),
         *("ERROR", "ERRORS", "ERRORED", "TIMED_OUT", "TIMEDOUT", "TIMEOUT", "ALARM", "UNHEALTHY", "DOWN"),
+        *("THREAT", "THREATS", "INFECTED", "COMPROMISED"),
     }
 )
 _WARNING_WORDS = frozenset(
@@ -73,10 +74,15 @@ def verdict_of(texts: Iterable[str | None]) -> WordVerdict:
     return WordVerdict(NEUTRAL_SEVERITY, succeeded=False)
 
 
-def status_texts(document: Mapping[str, Any]) -> list[str]:
-    """The string values of ``document``'s top-level fields that report a state (``state``, ``jobStatus``, ...)."""
-    return [
+def status_texts(document: Mapping[str, Any], *, depth: int = 2) -> list[str]:
+    """The string values of fields that report a state (``state``, ``jobStatus``, ``scanResultStatus``, ...):
+    ``document``'s own first, then those of the objects it holds, ``depth`` levels down."""
+    own = [
         value
         for key, value in document.items()
         if isinstance(value, str) and str(key).lower().endswith(_STATUS_KEY_ENDINGS)
     ]
+    if depth <= 1:
+        return own
+    nested = [status_texts(value, depth=depth - 1) for value in document.values() if isinstance(value, Mapping)]
+    return own + [text for texts in nested for text in texts]
