@@ -78,11 +78,17 @@ def _region_codes() -> dict[str, str]:
     }
 
 
+def _region_code(display_name: str) -> str | None:
+    """CloudWatch still writes "EU (Ireland)" where botocore now says "Europe (Ireland)"."""
+    codes = _region_codes()
+    return codes.get(display_name) or codes.get(display_name.replace("EU (", "Europe (", 1))
+
+
 def _sns_alarm_arn(message: CloudWatchAlarmMessage, topic_arn: str | None) -> Arn:
     if message.alarm_arn:
         return _alarm_arn(message.alarm_arn)
     topic = Arn.parse(topic_arn)
-    region = topic.region if topic else _region_codes().get(message.region or "")
+    region = topic.region if topic else _region_code(message.region or "")
     account = message.account_id or (topic.account if topic else None)
     if not region or not account:
         raise ValidationError(

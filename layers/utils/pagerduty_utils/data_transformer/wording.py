@@ -12,7 +12,7 @@ a JSON message) are split into words, case-insensitively, and the strongest word
 - none of these: ``warning``, the neutral default: worth a look, not a high-urgency page.
 
 A failure word outweighs a success word ("COMPLETED with ERRORS" is an error). Words inside identifiers are
-words too (``JOB_FAILED`` has ``FAILED``); ``UNSUCCESSFUL`` is one word, not ``SUCCESSFUL``.
+words too (``JOB_FAILED`` has ``FAILED``, ``JOB_TIMED_OUT`` has ``TIMED_OUT``); ``UNSUCCESSFUL`` is one word, not ``SUCCESSFUL``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ _SUCCESS_WORDS = frozenset(
 _WORD = re.compile(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*")
 _STATUS_KEY_ENDINGS = ("state", "status", "result", "outcome", "severity", "level")
 _MAX_TEXT_CHARS = 4096  # the words that matter come first; bounds the work on a large message
+_MAX_PARTS = 8  # of one identifier, so the runs of its parts stay few
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,12 @@ def verdict_of(texts: Iterable[str | None]) -> WordVerdict:
     """The verdict of ``texts`` under the rule above."""
     words: set[str] = set()
     for text in texts:
-        for word in _WORD.findall((text or "")[:_MAX_TEXT_CHARS].upper()):
-            words.add(word)
-            words.update(word.split("_"))
+        for token in _WORD.findall((text or "")[:_MAX_TEXT_CHARS].upper()):
+            parts = token.split("_")[:_MAX_PARTS]
+            # every run of parts is a word too: JOB_TIMED_OUT has JOB, TIMED_OUT, OUT, ...
+            words.update(
+                "_".join(parts[start:end]) for start in range(len(parts)) for end in range(start + 1, len(parts) + 1)
+            )
     if words & _CRITICAL_WORDS:
         return WordVerdict(Severity.CRITICAL, succeeded=False)
     if words & _ERROR_WORDS:
