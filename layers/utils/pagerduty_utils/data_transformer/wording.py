@@ -12,7 +12,8 @@ a JSON message) are split into words, case-insensitively, and the strongest word
 - none of these: ``warning``, the neutral default: worth a look, not a high-urgency page.
 
 A failure word outweighs a success word ("COMPLETED with ERRORS" is an error). Words inside identifiers are
-words too (``JOB_FAILED`` has ``FAILED``, ``JOB_TIMED_OUT`` has ``TIMED_OUT``); ``UNSUCCESSFUL`` is one word, not ``SUCCESSFUL``.
+words too (``JOB_FAILED`` has ``FAILED``, ``JOB_TIMED_OUT`` has ``TIMED_OUT``); ``UNSUCCESSFUL`` is one word,
+not ``SUCCESSFUL``.
 """
 
 from __future__ import annotations
