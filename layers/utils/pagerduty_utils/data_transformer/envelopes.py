@@ -82,7 +82,7 @@ def _from_document(document: Mapping[str, Any], options: TransformOptions, *, de
     if document.get("eventSource") == "aws:sqs":
         return _from_sqs_record(document, options, depth=depth)
     if document.get("EventSource") == "aws:sns":
-        return _from_document(_decode_object(document.get("Sns"), what="SNS record"), options, depth=depth + 1)
+        return _from_sns(_decode_object(document.get("Sns"), what="SNS record"), options, depth=depth + 1)
     if document.get("Type") == "Notification":
         return _from_sns(document, options, depth=depth)
     if "detail-type" in document:
