@@ -18,6 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from pagerduty_utils.alert_forwarder.batch import (
     ChangeSender,
@@ -55,7 +56,7 @@ class PendingChange:
     def ledger_key(self) -> str:
         return f"{self.fingerprint}#change#{self.entry.event_hash}"
 
-    @property
+    @cached_property
     def entry(self) -> LedgerEntry:
         content = self.event.model_dump_json(exclude={"routing_key"}).encode()
         moment = self.event.timestamp

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
-from pagerduty_utils.data_transformer.service_events import paired_alerts
+from pagerduty_utils.data_transformer.service_events import ServiceFacts, paired_alerts
 from pagerduty_utils.data_transformer.sources.base import parse_source
 from pagerduty_utils.data_transformer.sources.deployments import (
     BuildEvent,
@@ -41,23 +41,25 @@ def codepipeline_alerts(document: Mapping[str, Any], _options: TransformOptions)
     return paired_alerts(
         event,
         execution.state,
+        ServiceFacts(
+            source=AlertSource.CODEPIPELINE,
+            dedup_key=f"aws/codepipeline/{event.account}/{event.region}/{execution.pipeline}",
+            name=execution.pipeline,
+            summary=compose_summary(f"CodePipeline {execution.state}: {execution.pipeline}", execution.execution_id),
+            component="AWS CodePipeline",
+            payload_source=execution.pipeline,
+            details=execution.model_dump(by_alias=True, exclude_none=True),
+            link=(
+                console_url(
+                    event.region,
+                    f"codesuite/codepipeline/pipelines/{quote(execution.pipeline, safe='')}/view?region={event.region}",
+                ),
+                "View the pipeline in CodePipeline",
+            ),
+        ),
         failures=PIPELINE_FAILURES,
         successes={"SUCCEEDED"},
         change_on_success=True,
-        source=AlertSource.CODEPIPELINE,
-        dedup_key=f"aws/codepipeline/{event.account}/{event.region}/{execution.pipeline}",
-        name=execution.pipeline,
-        summary=compose_summary(f"CodePipeline {execution.state}: {execution.pipeline}", execution.execution_id),
-        component="AWS CodePipeline",
-        payload_source=execution.pipeline,
-        details=execution.model_dump(by_alias=True, exclude_none=True),
-        link=(
-            console_url(
-                event.region,
-                f"codesuite/codepipeline/pipelines/{quote(execution.pipeline, safe='')}/view?region={event.region}",
-            ),
-            "View the pipeline in CodePipeline",
-        ),
     )
 
 
@@ -67,22 +69,24 @@ def codebuild_alerts(document: Mapping[str, Any], _options: TransformOptions) ->
     return paired_alerts(
         event,
         build.build_status,
+        ServiceFacts(
+            source=AlertSource.CODEBUILD,
+            dedup_key=f"aws/codebuild/{event.account}/{event.region}/{build.project_name}",
+            name=build.project_name,
+            summary=compose_summary(f"CodeBuild {build.build_status}: {build.project_name}", build.current_phase),
+            component="AWS CodeBuild",
+            payload_source=build.build_id or build.project_name,
+            details=build.model_dump(by_alias=True, exclude_none=True),
+            link=(
+                console_url(
+                    event.region,
+                    f"codesuite/codebuild/projects/{quote(build.project_name, safe='')}/history?region={event.region}",
+                ),
+                "View the build history in CodeBuild",
+            ),
+        ),
         failures=BUILD_FAILURES,
         successes={"SUCCEEDED"},
-        source=AlertSource.CODEBUILD,
-        dedup_key=f"aws/codebuild/{event.account}/{event.region}/{build.project_name}",
-        name=build.project_name,
-        summary=compose_summary(f"CodeBuild {build.build_status}: {build.project_name}", build.current_phase),
-        component="AWS CodeBuild",
-        payload_source=build.build_id or build.project_name,
-        details=build.model_dump(by_alias=True, exclude_none=True),
-        link=(
-            console_url(
-                event.region,
-                f"codesuite/codebuild/projects/{quote(build.project_name, safe='')}/history?region={event.region}",
-            ),
-            "View the build history in CodeBuild",
-        ),
     )
 
 
@@ -93,23 +97,26 @@ def codedeploy_alerts(document: Mapping[str, Any], _options: TransformOptions) -
     return paired_alerts(
         event,
         deployment.state,
+        ServiceFacts(
+            source=AlertSource.CODEDEPLOY,
+            dedup_key=f"aws/codedeploy/{event.account}/{event.region}/{group}",
+            name=group,
+            summary=compose_summary(f"CodeDeploy {deployment.state}: {group}", deployment.deployment_id),
+            component="AWS CodeDeploy",
+            payload_source=group,
+            details=deployment.model_dump(by_alias=True, exclude_none=True),
+            link=(
+                console_url(
+                    event.region,
+                    f"codesuite/codedeploy/deployments/{quote(deployment.deployment_id, safe='')}"
+                    f"?region={event.region}",
+                ),
+                "View the deployment in CodeDeploy",
+            ),
+        ),
         failures=DEPLOYMENT_FAILURES,
         successes={"SUCCESS"},
         change_on_success=True,
-        source=AlertSource.CODEDEPLOY,
-        dedup_key=f"aws/codedeploy/{event.account}/{event.region}/{group}",
-        name=group,
-        summary=compose_summary(f"CodeDeploy {deployment.state}: {group}", deployment.deployment_id),
-        component="AWS CodeDeploy",
-        payload_source=group,
-        details=deployment.model_dump(by_alias=True, exclude_none=True),
-        link=(
-            console_url(
-                event.region,
-                f"codesuite/codedeploy/deployments/{quote(deployment.deployment_id, safe='')}?region={event.region}",
-            ),
-            "View the deployment in CodeDeploy",
-        ),
     )
 
 
@@ -121,21 +128,23 @@ def cloudformation_alerts(document: Mapping[str, Any], _options: TransformOption
     return paired_alerts(
         event,
         status.status,
+        ServiceFacts(
+            source=AlertSource.CLOUDFORMATION,
+            dedup_key=f"aws/cloudformation/{stack_id}",
+            name=stack_name,
+            summary=compose_summary(f"CloudFormation {status.status}: {stack_name}", status.status_reason),
+            component="AWS CloudFormation",
+            payload_source=stack_id,
+            details={"stack_id": stack_id, "status": status.status, "status_reason": status.status_reason},
+            link=(
+                console_url(
+                    event.region,
+                    f"cloudformation/home?region={event.region}#/stacks/stackinfo?stackId={quote(stack_id, safe='')}",
+                ),
+                "View the stack in CloudFormation",
+            ),
+        ),
         failures=STACK_FAILURES,
         successes=STACK_SUCCESSES,
         change_on_success=True,
-        source=AlertSource.CLOUDFORMATION,
-        dedup_key=f"aws/cloudformation/{stack_id}",
-        name=stack_name,
-        summary=compose_summary(f"CloudFormation {status.status}: {stack_name}", status.status_reason),
-        component="AWS CloudFormation",
-        payload_source=stack_id,
-        details={"stack_id": stack_id, "status": status.status, "status_reason": status.status_reason},
-        link=(
-            console_url(
-                event.region,
-                f"cloudformation/home?region={event.region}#/stacks/stackinfo?stackId={quote(stack_id, safe='')}",
-            ),
-            "View the stack in CloudFormation",
-        ),
     )

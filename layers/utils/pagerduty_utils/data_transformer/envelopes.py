@@ -46,6 +46,7 @@ from pagerduty_utils.formatters import clean_text
 
 MAX_MESSAGE_CHARS = 1024 * 1024  # above SQS's and EventBridge's own limits: anything larger is not an AWS event
 _MAX_ENVELOPES = 4  # SQS record > SNS notification > EventBridge event > detail
+_LAST_EPOCH_MS = 253_402_300_799_000  # 9999-12-31T23:59:59Z, the last time a datetime holds
 
 EventConverter = Callable[[Mapping[str, Any], TransformOptions], list[NormalizedAlert]]
 
@@ -124,7 +125,7 @@ def _from_sqs_record(record: Mapping[str, Any], options: TransformOptions, *, de
             parsed,
             message_id=str(message_id) if message_id else None,
             queue_arn=str(queue_arn) if queue_arn else None,
-            sent_at=datetime.fromtimestamp(min(int(sent_ms), 253_402_300_799_000) / 1000, tz=UTC),
+            sent_at=datetime.fromtimestamp(min(int(sent_ms), _LAST_EPOCH_MS) / 1000, tz=UTC),
         )
     ]
 

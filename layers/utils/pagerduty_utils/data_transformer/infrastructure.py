@@ -13,11 +13,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
-from pagerduty_utils.data_transformer.service_events import paired_alerts, service_alert
+from pagerduty_utils.data_transformer.service_events import ServiceFacts, paired_alerts, service_alert
 from pagerduty_utils.data_transformer.sources.base import parse_source
 from pagerduty_utils.data_transformer.sources.infrastructure import (
     EcsDeploymentEvent,
@@ -33,7 +34,7 @@ ECS_TASK_FAILED_TO_START = "TaskFailedToStart"
 ECS_DEPLOYMENT_FAILURES = {"SERVICE_DEPLOYMENT_FAILED": Severity.ERROR}
 
 # RDS event ids that open and close an availability alert (docs: "Amazon RDS event categories and event messages").
-RDS_AVAILABILITY = {"RDS-EVENT-0004": EventAction.TRIGGER, "RDS-EVENT-0022": EventAction.TRIGGER}
+RDS_AVAILABILITY_LOST = frozenset({"RDS-EVENT-0004", "RDS-EVENT-0022"})
 RDS_AVAILABILITY_RESTORED = frozenset({"RDS-EVENT-0006"})
 RDS_TRIGGER_CATEGORIES = {"failure": Severity.ERROR, "low storage": Severity.WARNING}
 
@@ -56,19 +57,24 @@ def ecs_alerts(document: Mapping[str, Any], _options: TransformOptions) -> list[
     return [
         service_alert(
             event,
-            source=AlertSource.ECS,
-            action=EventAction.TRIGGER,
-            severity=Severity.ERROR,
-            dedup_key=f"aws/ecs/{task.cluster_arn}/{group}",
-            name=f"{cluster}/{group}",
-            summary=compose_summary(f"ECS task stopped: {cluster} {group}", task.stopped_reason),
-            component="Amazon ECS",
-            payload_source=task.task_arn,
-            details={**task.model_dump(by_alias=True, exclude_none=True, exclude={"containers"}), "exit_codes": exits},
-            link=(
-                console_url(event.region, f"ecs/v2/clusters/{quote(cluster, safe='')}/tasks?region={event.region}"),
-                "View the cluster's tasks in ECS",
+            ServiceFacts(
+                source=AlertSource.ECS,
+                dedup_key=f"aws/ecs/{task.cluster_arn}/{group}",
+                name=f"{cluster}/{group}",
+                summary=compose_summary(f"ECS task stopped: {cluster} {group}", task.stopped_reason),
+                component="Amazon ECS",
+                payload_source=task.task_arn,
+                details={
+                    **task.model_dump(by_alias=True, exclude_none=True, exclude={"containers"}),
+                    "exit_codes": exits,
+                },
+                link=(
+                    console_url(event.region, f"ecs/v2/clusters/{quote(cluster, safe='')}/tasks?region={event.region}"),
+                    "View the cluster's tasks in ECS",
+                ),
             ),
+            EventAction.TRIGGER,
+            Severity.ERROR,
         )
     ]
 
@@ -81,17 +87,19 @@ def _ecs_deployment_alerts(document: Mapping[str, Any]) -> list[NormalizedAlert]
     return paired_alerts(
         event,
         deployment.event_name,
+        ServiceFacts(
+            source=AlertSource.ECS,
+            dedup_key=f"aws/ecs/{service}/deployment",
+            name=service_name,
+            summary=compose_summary(f"ECS {deployment.event_name}: {service_name}", deployment.reason),
+            component="Amazon ECS",
+            payload_source=service,
+            details=deployment.model_dump(by_alias=True, exclude_none=True),
+            link=(console_url(event.region, f"ecs/v2/clusters?region={event.region}"), "View the clusters in ECS"),
+        ),
         failures=ECS_DEPLOYMENT_FAILURES,
         successes={"SERVICE_DEPLOYMENT_COMPLETED"},
         change_on_success=True,
-        source=AlertSource.ECS,
-        dedup_key=f"aws/ecs/{service}/deployment",
-        name=service_name,
-        summary=compose_summary(f"ECS {deployment.event_name}: {service_name}", deployment.reason),
-        component="Amazon ECS",
-        payload_source=service,
-        details=deployment.model_dump(by_alias=True, exclude_none=True),
-        link=(console_url(event.region, f"ecs/v2/clusters?region={event.region}"), "View the clusters in ECS"),
     )
 
 
@@ -99,62 +107,34 @@ def rds_alerts(document: Mapping[str, Any], _options: TransformOptions) -> list[
     event = parse_source(RdsNotification, document, what="RDS event")
     rds = event.detail
     database = rds.source_arn or rds.source_identifier
-    categories = [category.lower() for category in rds.event_categories]
-    common: dict[str, Any] = {
-        "source": AlertSource.RDS,
-        "name": rds.source_identifier,
-        "summary": compose_summary(f"RDS {rds.source_identifier}: {rds.message}", rds.event_id),
-        "component": "Amazon RDS",
-        "payload_source": database,
-        "occurred_at": rds.date,
-        "details": rds.model_dump(by_alias=True, exclude_none=True),
-        "link": (
-            console_url(event.region, f"rds/home?region={event.region}#events:"),
-            "View the events in Amazon RDS",
-        ),
-    }
-    if "availability" in categories and (rds.event_id in RDS_AVAILABILITY or rds.event_id in RDS_AVAILABILITY_RESTORED):
-        state = "down" if rds.event_id in RDS_AVAILABILITY else "up"
-        return paired_alerts(
-            event,
-            state,
-            failures={"down": Severity.ERROR},
-            successes={"up"},
-            dedup_key=f"aws/rds/{database}/availability",
-            **common,
-        )
+    categories = sorted(category.lower() for category in rds.event_categories)
+    facts = ServiceFacts(
+        source=AlertSource.RDS,
+        dedup_key=f"aws/rds/{database}/{rds.event_id}",
+        name=rds.source_identifier,
+        summary=compose_summary(f"RDS {rds.source_identifier}: {rds.message}", rds.event_id),
+        component="Amazon RDS",
+        payload_source=database,
+        occurred_at=rds.date,
+        details=rds.model_dump(by_alias=True, exclude_none=True),
+        link=(console_url(event.region, f"rds/home?region={event.region}#events:"), "View the events in Amazon RDS"),
+    )
+    if rds.event_id in RDS_AVAILABILITY_LOST | RDS_AVAILABILITY_RESTORED:
+        state = "down" if rds.event_id in RDS_AVAILABILITY_LOST else "up"
+        availability = replace(facts, dedup_key=f"aws/rds/{database}/availability")
+        return paired_alerts(event, state, availability, failures={"down": Severity.ERROR}, successes={"up"})
     if "failover" in categories:
         state = "completed" if verdict_of([rds.message]).succeeded else "started"
-        return paired_alerts(
-            event,
-            state,
-            failures={"started": Severity.WARNING},
-            successes={"completed"},
-            dedup_key=f"aws/rds/{database}/failover",
-            **common,
-        )
+        failover = replace(facts, dedup_key=f"aws/rds/{database}/failover")
+        return paired_alerts(event, state, failover, failures={"started": Severity.WARNING}, successes={"completed"})
     if "configuration change" in categories:
-        return [
-            service_alert(
-                event,
-                action=EventAction.TRIGGER,
-                severity=Severity.INFO,
-                change=True,
-                dedup_key=f"aws/rds/{database}/change/{event.id}",
-                **common,
-            )
-        ]
+        change = replace(facts, dedup_key=f"aws/rds/{database}/change/{event.id}")
+        return [service_alert(event, change, EventAction.TRIGGER, Severity.INFO, change=True)]
     triggering = [RDS_TRIGGER_CATEGORIES[category] for category in categories if category in RDS_TRIGGER_CATEGORIES]
-    category_key = "/".join(sorted(categories)) or "event"
-    return [
-        service_alert(
-            event,
-            action=EventAction.TRIGGER,
-            severity=triggering[0] if triggering else Severity.INFO,
-            dedup_key=f"aws/rds/{database}/{category_key}" if triggering else f"aws/rds/{database}/{rds.event_id}",
-            **common,
-        )
-    ]
+    if triggering:
+        problem = replace(facts, dedup_key=f"aws/rds/{database}/{'/'.join(categories)}")
+        return [service_alert(event, problem, EventAction.TRIGGER, triggering[0])]
+    return [service_alert(event, facts, EventAction.TRIGGER, Severity.INFO)]
 
 
 def autoscaling_alerts(document: Mapping[str, Any], _options: TransformOptions) -> list[NormalizedAlert]:
@@ -166,22 +146,24 @@ def autoscaling_alerts(document: Mapping[str, Any], _options: TransformOptions) 
     return paired_alerts(
         event,
         state,
+        ServiceFacts(
+            source=AlertSource.AUTOSCALING,
+            dedup_key=f"aws/autoscaling/{event.account}/{event.region}/{group}/{kind.lower()}",
+            name=group,
+            summary=compose_summary(
+                f"Auto Scaling {kind.lower()} {state}: {group}", activity.status_message, activity.description
+            ),
+            component="Amazon EC2 Auto Scaling",
+            payload_source=activity.ec2_instance_id or group,
+            occurred_at=activity.end_time,
+            details=activity.model_dump(by_alias=True, exclude_none=True),
+            link=(
+                console_url(
+                    event.region, f"ec2/home?region={event.region}#AutoScalingGroupDetails:id={quote(group, safe='')}"
+                ),
+                "View the group in EC2 Auto Scaling",
+            ),
+        ),
         failures={"failed": SCALING_SEVERITY[kind]},
         successes={"succeeded"},
-        source=AlertSource.AUTOSCALING,
-        dedup_key=f"aws/autoscaling/{event.account}/{event.region}/{group}/{kind.lower()}",
-        name=group,
-        summary=compose_summary(
-            f"Auto Scaling {kind.lower()} {state}: {group}", activity.status_message, activity.description
-        ),
-        component="Amazon EC2 Auto Scaling",
-        payload_source=activity.ec2_instance_id or group,
-        occurred_at=activity.end_time,
-        details=activity.model_dump(by_alias=True, exclude_none=True),
-        link=(
-            console_url(
-                event.region, f"ec2/home?region={event.region}#AutoScalingGroupDetails:id={quote(group, safe='')}"
-            ),
-            "View the group in EC2 Auto Scaling",
-        ),
     )

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
-from pagerduty_utils.data_transformer.service_events import paired_alerts, service_alert
+from pagerduty_utils.data_transformer.service_events import ServiceFacts, paired_alerts, service_alert
 from pagerduty_utils.data_transformer.sources.base import parse_source
 from pagerduty_utils.data_transformer.sources.security import (
     CloudTrailEvent,
@@ -43,21 +43,23 @@ def inspector_alerts(document: Mapping[str, Any], _options: TransformOptions) ->
     return [
         service_alert(
             event,
-            source=AlertSource.INSPECTOR,
-            action=EventAction.RESOLVE if finding.status in INSPECTOR_CLOSED else EventAction.TRIGGER,
-            severity=INSPECTOR_SEVERITY.get(finding.severity, Severity.INFO),
-            dedup_key=f"aws/inspector2/{finding.finding_arn}",
-            name=finding.type or finding.title,
-            summary=compose_summary(f"Inspector {finding.severity}: {finding.title}", *resource_ids[:1]),
-            component="Amazon Inspector",
-            payload_source=resource_ids[0] if resource_ids else finding.finding_arn,
-            resources=resource_ids or [finding.finding_arn],
-            tags=tags,
-            details=finding.model_dump(by_alias=True, exclude_none=True),
-            link=(
-                console_url(event.region, f"inspector/v2/home?region={event.region}#/findings/all"),
-                "View the findings in Amazon Inspector",
+            ServiceFacts(
+                source=AlertSource.INSPECTOR,
+                dedup_key=f"aws/inspector2/{finding.finding_arn}",
+                name=finding.type or finding.title,
+                summary=compose_summary(f"Inspector {finding.severity}: {finding.title}", *resource_ids[:1]),
+                component="Amazon Inspector",
+                payload_source=resource_ids[0] if resource_ids else finding.finding_arn,
+                resources=resource_ids or [finding.finding_arn],
+                tags=tags,
+                details=finding.model_dump(by_alias=True, exclude_none=True),
+                link=(
+                    console_url(event.region, f"inspector/v2/home?region={event.region}#/findings/all"),
+                    "View the findings in Amazon Inspector",
+                ),
             ),
+            EventAction.RESOLVE if finding.status in INSPECTOR_CLOSED else EventAction.TRIGGER,
+            INSPECTOR_SEVERITY.get(finding.severity, Severity.INFO),
         )
     ]
 
@@ -70,23 +72,27 @@ def config_alerts(document: Mapping[str, Any], _options: TransformOptions) -> li
     return paired_alerts(
         event,
         compliance,
+        ServiceFacts(
+            source=AlertSource.CONFIG,
+            dedup_key=f"aws/config/{event.account}/{event.region}/{rule}/{change.resource_type}/{change.resource_id}",
+            name=rule,
+            summary=compose_summary(
+                f"Config {compliance}: {rule} on {change.resource_type} {change.resource_id}",
+                change.new_evaluation_result.annotation,
+            ),
+            component="AWS Config",
+            payload_source=change.resource_id,
+            occurred_at=change.new_evaluation_result.result_recorded_time,
+            details=change.model_dump(by_alias=True, exclude_none=True),
+            link=(
+                console_url(
+                    event.region, f"config/home?region={event.region}#/rules/details?configRuleName={quote(rule)}"
+                ),
+                "View the rule in AWS Config",
+            ),
+        ),
         failures={"NON_COMPLIANT": Severity.WARNING},
         successes=CONFIG_COMPLIANT,
-        source=AlertSource.CONFIG,
-        dedup_key=f"aws/config/{event.account}/{event.region}/{rule}/{change.resource_type}/{change.resource_id}",
-        name=rule,
-        summary=compose_summary(
-            f"Config {compliance}: {rule} on {change.resource_type} {change.resource_id}",
-            change.new_evaluation_result.annotation,
-        ),
-        component="AWS Config",
-        payload_source=change.resource_id,
-        occurred_at=change.new_evaluation_result.result_recorded_time,
-        details=change.model_dump(by_alias=True, exclude_none=True),
-        link=(
-            console_url(event.region, f"config/home?region={event.region}#/rules/details?configRuleName={quote(rule)}"),
-            "View the rule in AWS Config",
-        ),
     )
 
 
@@ -127,21 +133,23 @@ def _cloudtrail_alert(
 ) -> NormalizedAlert:
     return service_alert(
         event,
-        source=AlertSource.SIGNIN,
-        action=EventAction.TRIGGER,
-        severity=severity,
-        dedup_key=f"aws/cloudtrail/{kind}/{event.account}/{record.event_id}",
-        name=record.event_name,
-        summary=compose_summary(what, record.source_ip_address and f"from {record.source_ip_address}"),
-        component="AWS CloudTrail",
-        payload_source=record.user_identity.arn or event.account,
-        occurred_at=record.event_time,
-        details=record.model_dump(by_alias=True, exclude_none=True),
-        link=(
-            console_url(
-                event.region,
-                f"cloudtrail/home?region={event.region}#/events/{quote(record.event_id, safe='')}",
+        ServiceFacts(
+            source=AlertSource.SIGNIN,
+            dedup_key=f"aws/cloudtrail/{kind}/{event.account}/{record.event_id}",
+            name=record.event_name,
+            summary=compose_summary(what, record.source_ip_address and f"from {record.source_ip_address}"),
+            component="AWS CloudTrail",
+            payload_source=record.user_identity.arn or event.account,
+            occurred_at=record.event_time,
+            details=record.model_dump(by_alias=True, exclude_none=True),
+            link=(
+                console_url(
+                    event.region,
+                    f"cloudtrail/home?region={event.region}#/events/{quote(record.event_id, safe='')}",
+                ),
+                "View the event in CloudTrail",
             ),
-            "View the event in CloudTrail",
         ),
+        EventAction.TRIGGER,
+        severity,
     )

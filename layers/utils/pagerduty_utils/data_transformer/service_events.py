@@ -8,7 +8,8 @@ becomes a change event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,45 +20,53 @@ from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert
 from pagerduty_utils.pagerduty_events import EventAction, Severity
 
 
+@dataclass(frozen=True)
+class ServiceFacts:
+    """What a mapping says about one service event, whatever its action and severity.
+
+    ``component`` is the service's name (also the event's client); ``link`` its console page and the link's text;
+    ``payload_source``, ``resources`` and ``occurred_at`` default to the envelope's first resource, resources and
+    time.
+    """
+
+    source: AlertSource
+    dedup_key: str
+    name: str
+    summary: str
+    component: str
+    details: Mapping[str, Any]
+    link: tuple[str | None, str]
+    payload_source: str | None = None
+    resources: Iterable[str] | None = None
+    occurred_at: datetime | None = None
+    tags: Mapping[str, str] | None = None
+
+
 def service_alert(
-    event: EventBridgeModel,
-    *,
-    source: AlertSource,
-    action: EventAction,
-    dedup_key: str,
-    name: str,
-    summary: str,
-    severity: Severity,
-    component: str,
-    details: Mapping[str, Any],
-    payload_source: str | None = None,
-    resources: Iterable[str] | None = None,
-    occurred_at: datetime | None = None,
-    tags: Mapping[str, str] | None = None,
-    link: tuple[str | None, str] | None = None,
-    change: bool = False,
+    event: EventBridgeModel, facts: ServiceFacts, action: EventAction, severity: Severity, *, change: bool = False
 ) -> NormalizedAlert:
-    """An alert of ``event``: account, region, time, resources and group come from its envelope."""
-    url, link_text = link if link else (None, "")
+    """An alert of ``event``: account, region, group, and unless ``facts`` say otherwise time and resources, come
+    from its envelope."""
+    url, link_text = facts.link
     return build_alert(
-        source=source,
+        source=facts.source,
         action=action,
-        dedup_key=dedup_key,
-        occurred_at=occurred_at or event.time,
-        name=name,
+        dedup_key=facts.dedup_key,
+        occurred_at=facts.occurred_at or event.time,
+        name=facts.name,
         account=event.account,
         region=event.region,
-        tags=tags,
-        resources=event.resources if resources is None else resources,
-        summary=summary,
-        payload_source=payload_source or (event.resources[0] if event.resources else event.source),
+        tags=facts.tags,
+        resources=event.resources if facts.resources is None else facts.resources,
+        summary=facts.summary,
+        payload_source=facts.payload_source or (event.resources[0] if event.resources else event.source),
         severity=severity,
-        component=component,
+        component=facts.component,
         group=event.account,
         class_=event.detail_type,
-        details={"event_id": event.id, **details},
+        details={"event_id": event.id, **facts.details},
         links=[(url, link_text)],
-        client=component,
+        client=facts.component,
         client_url=url,
         change=change,
     )
@@ -66,22 +75,20 @@ def service_alert(
 def paired_alerts(
     event: EventBridgeModel,
     state: str,
+    facts: ServiceFacts,
     *,
     failures: Mapping[str, Severity],
-    successes: Iterable[str],
+    successes: Collection[str],
     change_on_success: bool = False,
-    **common: Any,
 ) -> list[NormalizedAlert]:
-    """Trigger for a failure state, resolve (plus a change event if asked) for a success state, else nothing.
-
-    ``common`` are ``service_alert``'s keyword arguments except action, severity and change.
-    """
+    """Trigger for a failure state, resolve (plus a change event if asked) for a success state, else nothing."""
     if state in failures:
-        return [service_alert(event, action=EventAction.TRIGGER, severity=failures[state], **common)]
-    if state not in set(successes):
+        return [service_alert(event, facts, EventAction.TRIGGER, failures[state])]
+    if state not in successes:
         return []
-    alerts = [service_alert(event, action=EventAction.RESOLVE, severity=Severity.INFO, **common)]
+    alerts = [service_alert(event, facts, EventAction.RESOLVE, Severity.INFO)]
     if change_on_success:
-        change = {**common, "dedup_key": f"{common['dedup_key']}/change/{event.id}"}
-        alerts.append(service_alert(event, action=EventAction.TRIGGER, severity=Severity.INFO, change=True, **change))
+        # its own key: a rule that sends the change as an alert must not re-open what the resolve closed
+        change = replace(facts, dedup_key=f"{facts.dedup_key}/change/{event.id}")
+        alerts.append(service_alert(event, change, EventAction.TRIGGER, Severity.INFO, change=True))
     return alerts

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
-from pagerduty_utils.data_transformer.service_events import paired_alerts
+from pagerduty_utils.data_transformer.service_events import ServiceFacts, paired_alerts
 from pagerduty_utils.data_transformer.sources.base import parse_source
 from pagerduty_utils.data_transformer.sources.workflows import BackupJobEvent, GlueJobEvent, StepFunctionsEvent
 from pagerduty_utils.formatters import compose_summary, console_url
@@ -29,22 +29,25 @@ def step_functions_alerts(document: Mapping[str, Any], _options: TransformOption
     return paired_alerts(
         event,
         execution.status,
+        ServiceFacts(
+            source=AlertSource.STEP_FUNCTIONS,
+            dedup_key=f"aws/states/{execution.state_machine_arn}",
+            name=machine,
+            summary=compose_summary(f"Step Functions {execution.status}: {machine}", execution.error, execution.cause),
+            component="AWS Step Functions",
+            payload_source=execution.execution_arn,
+            details=execution.model_dump(by_alias=True, exclude_none=True),
+            link=(
+                console_url(
+                    event.region,
+                    f"states/home?region={event.region}#/v2/executions/details/"
+                    f"{quote(execution.execution_arn, safe='')}",
+                ),
+                "View the execution in Step Functions",
+            ),
+        ),
         failures=STEP_FUNCTIONS_FAILURES,
         successes={"SUCCEEDED"},
-        source=AlertSource.STEP_FUNCTIONS,
-        dedup_key=f"aws/states/{execution.state_machine_arn}",
-        name=machine,
-        summary=compose_summary(f"Step Functions {execution.status}: {machine}", execution.error, execution.cause),
-        component="AWS Step Functions",
-        payload_source=execution.execution_arn,
-        details=execution.model_dump(by_alias=True, exclude_none=True),
-        link=(
-            console_url(
-                event.region,
-                f"states/home?region={event.region}#/v2/executions/details/{quote(execution.execution_arn, safe='')}",
-            ),
-            "View the execution in Step Functions",
-        ),
     )
 
 
@@ -54,21 +57,23 @@ def glue_alerts(document: Mapping[str, Any], _options: TransformOptions) -> list
     return paired_alerts(
         event,
         run.state,
+        ServiceFacts(
+            source=AlertSource.GLUE,
+            dedup_key=f"aws/glue/{event.account}/{event.region}/{run.job_name}",
+            name=run.job_name,
+            summary=compose_summary(f"Glue job {run.state}: {run.job_name}", run.message),
+            component="AWS Glue",
+            payload_source=run.job_name,
+            details=run.model_dump(by_alias=True, exclude_none=True),
+            link=(
+                console_url(
+                    event.region, f"gluestudio/home?region={event.region}#/job/{quote(run.job_name, safe='')}/runs"
+                ),
+                "View the job runs in AWS Glue",
+            ),
+        ),
         failures=GLUE_FAILURES,
         successes={"SUCCEEDED"},
-        source=AlertSource.GLUE,
-        dedup_key=f"aws/glue/{event.account}/{event.region}/{run.job_name}",
-        name=run.job_name,
-        summary=compose_summary(f"Glue job {run.state}: {run.job_name}", run.message),
-        component="AWS Glue",
-        payload_source=run.job_name,
-        details=run.model_dump(by_alias=True, exclude_none=True),
-        link=(
-            console_url(
-                event.region, f"gluestudio/home?region={event.region}#/job/{quote(run.job_name, safe='')}/runs"
-            ),
-            "View the job runs in AWS Glue",
-        ),
     )
 
 
@@ -79,17 +84,21 @@ def backup_alerts(document: Mapping[str, Any], _options: TransformOptions) -> li
     return paired_alerts(
         event,
         job.state,
+        ServiceFacts(
+            source=AlertSource.BACKUP,
+            dedup_key=f"aws/backup/{event.account}/{event.region}/{resource}",
+            name=job.resource_type or "backup job",
+            summary=compose_summary(f"AWS Backup job {job.state}: {resource}", job.status_message),
+            component="AWS Backup",
+            payload_source=resource,
+            details=job.model_dump(by_alias=True, exclude_none=True),
+            link=(
+                console_url(
+                    event.region, f"backup/home?region={event.region}#/jobs/backup/details/{job.backup_job_id}"
+                ),
+                "View the job in AWS Backup",
+            ),
+        ),
         failures=BACKUP_FAILURES,
         successes={"COMPLETED"},
-        source=AlertSource.BACKUP,
-        dedup_key=f"aws/backup/{event.account}/{event.region}/{resource}",
-        name=job.resource_type or "backup job",
-        summary=compose_summary(f"AWS Backup job {job.state}: {resource}", job.status_message),
-        component="AWS Backup",
-        payload_source=resource,
-        details=job.model_dump(by_alias=True, exclude_none=True),
-        link=(
-            console_url(event.region, f"backup/home?region={event.region}#/jobs/backup/details/{job.backup_job_id}"),
-            "View the job in AWS Backup",
-        ),
     )
