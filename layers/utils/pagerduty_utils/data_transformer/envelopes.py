@@ -78,41 +78,50 @@ def _check_size(text: str, *, what: str) -> None:
 def _from_document(document: Mapping[str, Any], options: TransformOptions, *, depth: int) -> list[NormalizedAlert]:
     if depth >= _MAX_ENVELOPES:
         raise ValidationError("message nests envelopes too deeply")
-    if "Records" in document:
-        raise ValidationError("message is a whole batch: pass each of its Records separately")
-    if document.get("eventSource") == "aws:sqs":
-        return _from_sqs_record(document, options, depth=depth)
-    if document.get("EventSource") == "aws:sns":
-        return _from_sns(_decode_object(document.get("Sns"), what="SNS record"), options, depth=depth + 1)
-    if document.get("Type") == "Notification":
-        return _from_sns(document, options, depth=depth)
-    if "detail-type" in document:
-        return _from_eventbridge(document, options)
-    if "alarmData" in document:
-        return alarm_action_alerts(document, options)
-    if "AlarmName" in document:
-        return alarm_message_alerts(document, options, what="CloudWatch alarm notification")
-    keys = ", ".join(sorted(clean_text(str(key), 40, single_line=True) for key in document)[:8])
-    raise ValidationError(
-        f"unrecognised message (keys: {keys or 'none'}): expected an SNS notification, an EventBridge event "
-        "or a CloudWatch alarm notification"
-    )
+    convert = _recognise(document)
+    if convert is None:
+        keys = ", ".join(sorted(clean_text(str(key), 40, single_line=True) for key in document)[:8])
+        raise ValidationError(
+            f"unrecognised message (keys: {keys or 'none'}): expected an SNS notification, an EventBridge event "
+            "or a CloudWatch alarm notification"
+        )
+    return convert(document, options, depth)
 
 
-def _is_known_shape(document: Mapping[str, Any]) -> bool:
-    """Whether a queue message body is an envelope or event that ``_from_document`` recognises."""
-    return any(key in document for key in ("Records", "eventSource", "EventSource", "detail-type", "alarmData")) or (
-        document.get("Type") == "Notification" or "AlarmName" in document
-    )
+DocumentConverter = Callable[[Mapping[str, Any], TransformOptions, int], list[NormalizedAlert]]
 
 
-def _from_sqs_record(record: Mapping[str, Any], options: TransformOptions, *, depth: int) -> list[NormalizedAlert]:
+def _recognise(document: Mapping[str, Any]) -> DocumentConverter | None:
+    """The converter of an envelope or event by its shape, or None when it has none of the known shapes."""
+    return next((convert for has_shape, convert in _SHAPES if has_shape(document)), None)
+
+
+def _whole_batch(_document: Mapping[str, Any], _options: TransformOptions, _depth: int) -> list[NormalizedAlert]:
+    raise ValidationError("message is a whole batch: pass each of its Records separately")
+
+
+def _from_sns_record(record: Mapping[str, Any], options: TransformOptions, depth: int) -> list[NormalizedAlert]:
+    return _from_sns(_decode_object(record.get("Sns"), what="SNS record"), options, depth + 1)
+
+
+def _from_alarm_action(document: Mapping[str, Any], options: TransformOptions, _depth: int) -> list[NormalizedAlert]:
+    return alarm_action_alerts(document, options)
+
+
+def _from_alarm_notification(
+    document: Mapping[str, Any], options: TransformOptions, _depth: int
+) -> list[NormalizedAlert]:
+    return alarm_message_alerts(document, options, what="CloudWatch alarm notification")
+
+
+def _from_sqs_record(record: Mapping[str, Any], options: TransformOptions, depth: int) -> list[NormalizedAlert]:
+    """The body's envelope or event when it has a known shape; else the body is a generic queue message."""
     body = record.get("body")
     if not isinstance(body, str):
         raise ValidationError("SQS record body is not a string")
     _check_size(body, what="SQS record body")
     parsed = json_object(body)
-    if parsed is not None and _is_known_shape(parsed):
+    if parsed is not None and _recognise(parsed) is not None:
         return _from_document(parsed, options, depth=depth + 1)
     attributes = record.get("attributes")
     sent_ms = attributes.get("SentTimestamp") if isinstance(attributes, Mapping) else None
@@ -130,7 +139,7 @@ def _from_sqs_record(record: Mapping[str, Any], options: TransformOptions, *, de
     ]
 
 
-def _from_sns(document: Mapping[str, Any], options: TransformOptions, *, depth: int) -> list[NormalizedAlert]:
+def _from_sns(document: Mapping[str, Any], options: TransformOptions, depth: int) -> list[NormalizedAlert]:
     notification = parse_source(SnsNotification, document, what="SNS notification")
     inner = json_object(notification.message)
     if inner is not None and "AlarmName" in inner and "NewStateValue" in inner:
@@ -142,7 +151,7 @@ def _from_sns(document: Mapping[str, Any], options: TransformOptions, *, depth: 
     return [generic_sns_alert(notification, inner)]
 
 
-def _from_eventbridge(document: Mapping[str, Any], options: TransformOptions) -> list[NormalizedAlert]:
+def _from_eventbridge(document: Mapping[str, Any], options: TransformOptions, _depth: int) -> list[NormalizedAlert]:
     source, detail_type = document.get("source"), document.get("detail-type")
     if detail_type == "Application Alert":
         return [custom_alert(parse_source(CustomAlertEvent, document, what="Application Alert event"))]
@@ -181,3 +190,15 @@ AWS_EVENT_CONVERTERS: Mapping[tuple[str, str], EventConverter] = {
 }
 """Modelled EventBridge events by (source, detail-type). Root activity is recognised by its identity instead:
 CloudTrail reports it as "AWS API Call via CloudTrail" under the source of whichever service was called."""
+
+_SHAPES: tuple[tuple[Callable[[Mapping[str, Any]], bool], DocumentConverter], ...] = (
+    (lambda document: "Records" in document, _whole_batch),
+    (lambda document: document.get("eventSource") == "aws:sqs", _from_sqs_record),
+    (lambda document: document.get("EventSource") == "aws:sns", _from_sns_record),
+    (lambda document: document.get("Type") == "Notification", _from_sns),
+    (lambda document: "detail-type" in document, _from_eventbridge),
+    (lambda document: "alarmData" in document, _from_alarm_action),
+    (lambda document: "AlarmName" in document, _from_alarm_notification),
+)
+"""Shapes in the order they are told apart: outer envelopes first (an SQS record, an SNS record or notification),
+then the events they carry."""
