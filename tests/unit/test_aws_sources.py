@@ -578,3 +578,25 @@ def test_insufficient_data_is_counted_and_logged_when_ignored(
     assert metrics.counts == [("InsufficientData", 1, {"action": choice})]
     ignored_lines = [record for record in caplog.records if re.search("INSUFFICIENT_DATA ignored", record.getMessage())]
     assert (len(alerts), len(ignored_lines)) == ((0, 1) if choice == "ignore" else (1, 0))
+
+
+@pytest.mark.parametrize(
+    ("name", "alarm_class"),
+    [
+        ("sources/eventbridge_cloudwatch_composite_alarm.json", "composite alarm"),
+        ("sources/sns_cloudwatch_metric_math_alarm.json", "metric math alarm"),
+        ("sources/sns_cloudwatch_anomaly_detection_alarm.json", "anomaly detection alarm"),
+        ("sns_cloudwatch_alarm.json", "CPUUtilization"),
+    ],
+)
+def test_each_kind_of_alarm_names_its_class(name: str, alarm_class: str) -> None:
+    [alert] = alerts_of(name)
+    assert alert.payload.class_ == alarm_class
+
+
+def test_a_failed_build_is_summarised_by_its_failed_phase() -> None:
+    [alert] = alerts_of("sources/eventbridge_codebuild_build_failed.json")
+    assert alert.payload.summary == (
+        "CodeBuild FAILED: checkout-api-tests — COMMAND_EXECUTION_ERROR: Error while executing command: make test. "
+        "Reason: exit status 2"
+    )

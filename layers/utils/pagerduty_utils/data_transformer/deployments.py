@@ -73,10 +73,10 @@ def codebuild_alerts(document: Mapping[str, Any], _options: TransformOptions) ->
             source=AlertSource.CODEBUILD,
             dedup_key=f"aws/codebuild/{event.account}/{event.region}/{build.project_name}",
             name=build.project_name,
-            summary=compose_summary(f"CodeBuild {build.build_status}: {build.project_name}", build.current_phase),
+            summary=compose_summary(f"CodeBuild {build.build_status}: {build.project_name}", build.failure),
             component="AWS CodeBuild",
             payload_source=build.build_id or build.project_name,
-            details=build.model_dump(by_alias=True, exclude_none=True),
+            details=build.model_dump(by_alias=True, exclude_none=True, exclude={"additional_information"}),
             link=(
                 console_url(
                     event.region,

@@ -3,10 +3,10 @@ CodeBuild, CodeDeploy, CloudFormation."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from pagerduty_utils.data_transformer.sources.base import DEFERRED, SourceModel
 
@@ -27,6 +27,18 @@ class PipelineExecutionEvent(EventBridgeModel):
     detail: PipelineExecution
 
 
+class BuildPhase(SourceModel):
+    phase_type: str | None = Field(default=None, alias="phase-type")
+    phase_status: str | None = Field(default=None, alias="phase-status")
+    phase_context: Annotated[list[str], BeforeValidator(lambda v: v or [])] = Field(
+        default_factory=list, alias="phase-context"
+    )
+
+
+class BuildInformation(SourceModel):
+    phases: Annotated[list[BuildPhase], BeforeValidator(lambda v: v or [])] = Field(default_factory=list)
+
+
 class Build(SourceModel):
     """``detail`` of "CodeBuild Build State Change"."""
 
@@ -34,6 +46,15 @@ class Build(SourceModel):
     project_name: str = Field(alias="project-name", min_length=1)
     build_id: str | None = Field(default=None, alias="build-id")
     current_phase: str | None = Field(default=None, alias="current-phase")
+    additional_information: BuildInformation = Field(default_factory=BuildInformation, alias="additional-information")
+
+    @property
+    def failure(self) -> str | None:
+        """What the first failed phase says went wrong (``COMMAND_EXECUTION_ERROR: ...``)."""
+        failed = [
+            phase for phase in self.additional_information.phases if phase.phase_status not in (None, "SUCCEEDED")
+        ]
+        return next((context for phase in failed for context in phase.phase_context if context.strip(": ")), None)
 
 
 class BuildEvent(EventBridgeModel):
