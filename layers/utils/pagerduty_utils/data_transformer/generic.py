@@ -29,7 +29,7 @@ _SUMMARY_KEYS = ("summary", "title", "subject", "message", "description", "reaso
 _NAME_KEY_ENDINGS = (("name",), ("arn", "identifier"), ("id",))
 
 
-def best_summary_field(document: Mapping[str, Any]) -> str | None:
+def _best_summary_field(document: Mapping[str, Any]) -> str | None:
     """The first top-level string among ``summary``, ``title``, ``subject``, ``message``, ``description``, ...."""
     by_key = {str(key).lower(): value for key, value in document.items() if isinstance(value, str) and value.strip()}
     return next((by_key[key] for key in _SUMMARY_KEYS if key in by_key), None)
@@ -51,7 +51,7 @@ def generic_sns_alert(notification: SnsNotification, parsed: dict[str, Any] | No
     topic = Arn.parse(notification.topic_arn)
     topic_name = topic.resource if topic else notification.topic_arn
     message = notification.message
-    headline = best_summary_field(parsed) if parsed is not None else first_line(message)
+    headline = _best_summary_field(parsed) if parsed is not None else first_line(message)
     word_sources = [notification.subject, headline, *(status_texts(parsed) if parsed is not None else [])]
     verdict = verdict_of(word_sources)
     return build_alert(
@@ -93,7 +93,7 @@ def generic_event_alert(event: EventBridgeModel) -> NormalizedAlert:
         account=event.account,
         region=event.region,
         resources=event.resources,
-        summary=compose_summary(headline, best_summary_field(detail)),
+        summary=compose_summary(headline, _best_summary_field(detail)),
         payload_source=event.resources[0] if event.resources else event.source,
         severity=verdict.severity,
         component=event.source,
@@ -125,7 +125,7 @@ def queue_message_alert(
     identity = message_id or hashlib.sha256(body.encode("utf-8", "replace")).hexdigest()[:32]
     queue = Arn.parse(queue_arn)
     queue_name = queue.resource if queue else "queue"
-    headline = best_summary_field(parsed) if parsed is not None else first_line(body)
+    headline = _best_summary_field(parsed) if parsed is not None else first_line(body)
     verdict = verdict_of([headline, *(status_texts(parsed) if parsed is not None else [])])
     return build_alert(
         source=AlertSource.SNS,

@@ -23,12 +23,12 @@ ALERT_FIELDS = ("name", "account", "region")
 
 def grouped(alert: NormalizedAlert, fields: Sequence[str]) -> NormalizedAlert:
     """``alert`` keyed by the values of ``fields``; resolving when its words report success."""
-    values = "/".join(f"{field}={_text(field_value(alert, field))}" for field in fields)
+    values = "/".join(f"{field}={_text(_field_value(alert, field))}" for field in fields)
     action = EventAction.RESOLVE if alert.succeeded else alert.action
     return alert.model_copy(update={"dedup_key": f"group/{alert.source.value}/{alert.name}/{values}", "action": action})
 
 
-def field_value(alert: NormalizedAlert, field: str) -> Any:
+def _field_value(alert: NormalizedAlert, field: str) -> Any:
     if field in ALERT_FIELDS:
         return getattr(alert, field)
     value: Any = alert.payload.custom_details or {}
