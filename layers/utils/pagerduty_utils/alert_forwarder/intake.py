@@ -1,12 +1,16 @@
 """What the forwarder is invoked with, turned into ``InboundMessage``s, and the answer each trigger expects.
 
-Three triggers, told apart by shape and checked with Powertools' parser models:
+Three triggers, told apart by shape:
 
 - an SQS batch (the normal path: SNS topics and EventBridge rules feed the alert queue). Answer: the
   partial-batch response ``{"batchItemFailures": [...]}`` (ReportBatchItemFailures) naming the retried records;
 - a direct SNS invocation, and a direct EventBridge invocation (both asynchronous). There is no queue to hand a
   record back to, so a retryable failure raises: Lambda retries the invocation, then its on-failure destination
   gets it. Permanent failures are dead-lettered like queued ones, in the SQS body shape, so redrive works.
+
+Lambda builds the SQS batch, which is checked with Powertools' parser model. Direct SNS and EventBridge records
+come from publishers and are read record by record, leniently: a malformed one is left for the mapping to reject
+alone (``inbound_messages``).
 
 The whole record (SQS record, SNS record, EventBridge event) is what the mapping reads: ``normalize`` unwraps
 its envelopes itself.
