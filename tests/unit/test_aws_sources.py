@@ -479,6 +479,14 @@ def test_an_eventbridge_event_through_sns_through_sqs_takes_the_generic_path() -
     assert only_source(record) is AlertSource.EVENTBRIDGE
 
 
+def test_a_message_with_a_detail_type_but_no_event_envelope_is_a_generic_message() -> None:
+    transformed = {"detail-type": "Glue Job State Change", "state": "FAILED", "job": "etl"}  # an input transformer's
+    alert = single(sns_with_message(transformed))
+    assert (alert.source, alert.payload.severity) == (AlertSource.SNS, Severity.ERROR)
+    record = {"eventSource": "aws:sqs", "messageId": "q-7", "attributes": {"SentTimestamp": "1"}}
+    assert single({**record, "body": json.dumps(transformed)}).dedup_key.endswith("/q-7")
+
+
 @pytest.mark.parametrize("body", ["Disk full on db-1 (FAILED)", '{"service": "billing", "status": "ERROR"}'])
 def test_a_queue_message_of_no_known_shape_is_keyed_by_its_message_id(body: str) -> None:
     record = {

@@ -176,7 +176,7 @@ def test_an_eventbridge_event_delivered_through_sns_is_unwrapped() -> None:
         ("[" * 100_000, "not valid JSON"),
         ({"Records": []}, "pass each of its Records separately"),
         ({"hello": "world"}, "unrecognised message (keys: hello)"),
-        ({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification"}, "invalid EventBridge event"),
+        ({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification"}, "keys: detail-type, source"),
         ({"eventSource": "aws:sqs", "body": "{}"}, "SQS record has no SentTimestamp"),
         ({"eventSource": "aws:sqs", "body": 7}, "SQS record body is not a string"),
         ({"EventSource": "aws:sns", "Sns": "text"}, "SNS record is not valid JSON"),

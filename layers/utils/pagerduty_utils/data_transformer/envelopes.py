@@ -47,6 +47,7 @@ from pagerduty_utils.formatters import clean_text
 MAX_MESSAGE_CHARS = 1024 * 1024  # above SQS's and EventBridge's own limits: anything larger is not an AWS event
 _MAX_ENVELOPES = 4  # SQS record > SNS notification > EventBridge event > detail
 _LAST_EPOCH_MS = 253_402_300_799_000  # 9999-12-31T23:59:59Z, the last time a datetime holds
+_EVENTBRIDGE_ENVELOPE = frozenset({"version", "id", "detail-type", "source", "account", "time", "region", "detail"})
 
 EventConverter = Callable[[Mapping[str, Any], TransformOptions], list[NormalizedAlert]]
 
@@ -94,6 +95,13 @@ DocumentConverter = Callable[[Mapping[str, Any], TransformOptions, int], list[No
 def _recognise(document: Mapping[str, Any]) -> DocumentConverter | None:
     """The converter of an envelope or event by its shape, or None when it has none of the known shapes."""
     return next((convert for has_shape, convert in _SHAPES if has_shape(document)), None)
+
+
+def _is_eventbridge_event(document: Mapping[str, Any]) -> bool:
+    """Whether ``document`` has every field of an EventBridge event's envelope (their values are checked by the
+    mapping). A publisher's own JSON, or an input transformer's output, may have a ``detail-type`` and still be
+    a generic message."""
+    return _EVENTBRIDGE_ENVELOPE.issubset(document.keys())
 
 
 def _whole_batch(_document: Mapping[str, Any], _options: TransformOptions, _depth: int) -> list[NormalizedAlert]:
@@ -146,7 +154,7 @@ def _from_sns(document: Mapping[str, Any], options: TransformOptions, depth: int
         return alarm_message_alerts(
             inner, options, what="CloudWatch alarm notification in SNS message", topic_arn=notification.topic_arn
         )
-    if inner is not None and "detail-type" in inner:
+    if inner is not None and _is_eventbridge_event(inner):
         return _from_document(inner, options, depth=depth + 1)
     return [generic_sns_alert(notification, inner)]
 
@@ -196,7 +204,7 @@ _SHAPES: tuple[tuple[Callable[[Mapping[str, Any]], bool], DocumentConverter], ..
     (lambda document: document.get("eventSource") == "aws:sqs", _from_sqs_record),
     (lambda document: document.get("EventSource") == "aws:sns", _from_sns_record),
     (lambda document: document.get("Type") == "Notification", _from_sns),
-    (lambda document: "detail-type" in document, _from_eventbridge),
+    (_is_eventbridge_event, _from_eventbridge),
     (lambda document: "alarmData" in document, _from_alarm_action),
     (lambda document: "AlarmName" in document, _from_alarm_notification),
 )
