@@ -210,7 +210,10 @@ def test_interpolation_errors_name_the_place(text: str, message: str) -> None:
             "rules: [{match: {tags: {1: x}}, routing_key: k}]",
             "rules[0].match.tags[1][key]: Input should be a valid string",
         ),
-        ("rules: [{drop: true, routing_key: k}]", "rules[0]: a drop rule cannot also set routing_key or severity"),
+        (
+            "rules: [{drop: true, routing_key: k}]",
+            "rules[0]: a drop rule cannot also set routing_key, severity, group_by or send_as",
+        ),
         ("rules: [{match: {source: health}}]", "rules[0] has no routing_key and there is no default route"),
         ("rules: [{name: a, routing_key: k}, {name: a, routing_key: k}]", "rule names must be unique: a"),
         ("default: {routing_key: 'has space'}", "default.routing_key: String should match pattern"),

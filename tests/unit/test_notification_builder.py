@@ -25,7 +25,13 @@ from pagerduty_utils.notification_builder import (
     render_teams,
 )
 from pagerduty_utils.pagerduty_events import Link
-from tests.unit.fixtures.alert_events import eventbridge_event, every_sample_message
+from tests.unit.fixtures.alert_events import (
+    eventbridge_event,
+    every_sample_message,
+    load_event,
+    records_of,
+    source_sample_names,
+)
 
 HOSTILE = "<!channel> & <https://evil.example|click> *bold* [x](javascript:alert(1)) <script>alert('x')</script>"
 BROKEN_SLACK_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
@@ -91,6 +97,15 @@ def test_every_sample_alert_renders_in_every_channel(label: str, message: Any) -
     assert teams_card(teams)["type"] == "AdaptiveCard"
     assert [action["url"] for action in teams_card(teams)["actions"]] == [href for _, href in notification.links]
     assert "\n" not in email.subject
+
+
+@pytest.mark.parametrize("name", source_sample_names())
+def test_every_source_sample_alert_renders_with_its_source_label(name: str) -> None:
+    for record in records_of(load_event(name)):
+        for alert in normalize(record):
+            notification = notification_for_alert(alert)
+            assert render_slack(notification)["blocks"]
+            assert render_email(notification).subject
 
 
 def test_an_alarm_notification_shows_its_facts_and_console_link() -> None:

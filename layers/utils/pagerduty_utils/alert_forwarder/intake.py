@@ -1,12 +1,16 @@
 """What the forwarder is invoked with, turned into ``InboundMessage``s, and the answer each trigger expects.
 
-Three triggers, told apart by shape and checked with Powertools' parser models:
+Three triggers, told apart by shape:
 
 - an SQS batch (the normal path: SNS topics and EventBridge rules feed the alert queue). Answer: the
   partial-batch response ``{"batchItemFailures": [...]}`` (ReportBatchItemFailures) naming the retried records;
 - a direct SNS invocation, and a direct EventBridge invocation (both asynchronous). There is no queue to hand a
   record back to, so a retryable failure raises: Lambda retries the invocation, then its on-failure destination
   gets it. Permanent failures are dead-lettered like queued ones, in the SQS body shape, so redrive works.
+
+Lambda builds the SQS batch, which is checked with Powertools' parser model. Direct SNS and EventBridge records
+come from publishers and are read record by record, leniently: a malformed one is left for the mapping to reject
+alone (``inbound_messages``).
 
 The whole record (SQS record, SNS record, EventBridge event) is what the mapping reads: ``normalize`` unwraps
 its envelopes itself.
@@ -15,17 +19,20 @@ its envelopes itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
+from aws_lambda_powertools.utilities.parser.models import SqsModel
+from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from pagerduty_utils.alert_forwarder.batch import BatchReport, InboundMessage
 from pagerduty_utils.alert_forwarder.dead_letter import sqs_attributes
 from pagerduty_utils.exceptions import RetryableError, ValidationError
+
+_TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 class Trigger(StrEnum):
@@ -47,14 +54,21 @@ def trigger_of(event: Mapping[str, Any]) -> Trigger:
     raise ValidationError("unsupported invocation: expected an SQS batch, an SNS event or an EventBridge event")
 
 
-def inbound_messages(event: Mapping[str, Any], trigger: Trigger) -> list[InboundMessage]:
-    """The messages of one invocation."""
+def inbound_messages(
+    event: Mapping[str, Any], trigger: Trigger, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> list[InboundMessage]:
+    """The messages of one invocation.
+
+    A direct SNS or EventBridge record is read leniently: one with a malformed field still becomes a message
+    (its id and time from what is readable, else its position and ``now``), so the mapping rejects it alone with
+    the reason and it is dead-lettered; the other records of the invocation go on.
+    """
     try:
         if trigger is Trigger.SQS:
             return _from_sqs(event)
         if trigger is Trigger.SNS:
-            return _from_sns(event)
-        return [_from_eventbridge(event)]
+            return _from_sns(event, now)
+        return [_from_eventbridge(event, now)]
     except PydanticValidationError as exc:
         raise ValidationError(f"malformed {trigger.value} invocation: {exc.error_count()} invalid fields") from None
 
@@ -91,26 +105,50 @@ def _from_sqs(event: Mapping[str, Any]) -> list[InboundMessage]:
     return messages
 
 
-def _from_sns(event: Mapping[str, Any]) -> list[InboundMessage]:
-    # Deferred: direct SNS invocations are the rare trigger (the queue is the normal one), and Powertools builds
-    # the model's validator when it is first imported.
-    from aws_lambda_powertools.utilities.parser.models import SnsModel  # noqa: PLC0415
-
-    parsed = SnsModel.model_validate(event)
-    return [
-        InboundMessage(
-            message_id=record.Sns.MessageId,
-            content=raw,
-            body=json.dumps(raw["Sns"]),
-            sent_at=_aware(record.Sns.Timestamp),
+def _from_sns(event: Mapping[str, Any], now: Callable[[], datetime]) -> list[InboundMessage]:
+    """One message per record. Records sharing a MessageId (SNS redelivers, producers repeat ids) each keep
+    their own outcome: a repeat's id gets its position (``<MessageId>#2``), and the delivery ledger, not the id,
+    decides whether it is a duplicate."""
+    messages = []
+    seen: set[str] = set()
+    for position, raw in enumerate(event["Records"], start=1):
+        record = raw if isinstance(raw, Mapping) else {}
+        notification = record.get("Sns")
+        fields = notification if isinstance(notification, Mapping) else {}
+        message_id = _text_field(fields, "MessageId") or f"record-{position}"
+        if message_id in seen:
+            message_id = f"{message_id}#{position}"
+        seen.add(message_id)
+        messages.append(
+            InboundMessage(
+                message_id=message_id,
+                content=raw,
+                body=json.dumps(notification if notification is not None else raw, default=str),
+                sent_at=_timestamp(fields.get("Timestamp"), now),
+            )
         )
-        for record, raw in zip(parsed.Records, event["Records"], strict=True)
-    ]
+    return messages
 
 
-def _from_eventbridge(event: Mapping[str, Any]) -> InboundMessage:
-    parsed = EventBridgeModel.model_validate(event)
-    return InboundMessage(message_id=parsed.id, content=event, body=json.dumps(event), sent_at=_aware(parsed.time))
+def _from_eventbridge(event: Mapping[str, Any], now: Callable[[], datetime]) -> InboundMessage:
+    return InboundMessage(
+        message_id=_text_field(event, "id") or "eventbridge-event",
+        content=event,
+        body=json.dumps(event, default=str),
+        sent_at=_timestamp(event.get("time"), now),
+    )
+
+
+def _text_field(fields: Mapping[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def _timestamp(value: Any, now: Callable[[], datetime]) -> datetime:
+    try:
+        return _aware(_TIMESTAMP.validate_python(value))
+    except PydanticValidationError:
+        return now()
 
 
 def _aware(moment: datetime) -> datetime:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pagerduty_utils.alert_forwarder.batch import Plan
 from pagerduty_utils.config_parser import RoutingRules
-from pagerduty_utils.data_transformer import TransformOptions, normalize, to_alert_event
+from pagerduty_utils.data_transformer import TransformOptions, grouped, normalize, to_alert_event, to_change_event
 from pagerduty_utils.exceptions import ConfigurationError
 from pagerduty_utils.observability import logger
 from pagerduty_utils.secrets import get_secret_json
@@ -22,7 +22,8 @@ RoutingKeys = Callable[[], Mapping[str, str]]
 
 
 class RoutingPlanner:
-    """``Planner`` for the forwarder: ``normalize`` -> ``RoutingRules.route`` -> ``to_alert_event``."""
+    """``Planner`` for the forwarder: ``normalize`` -> ``RoutingRules.route`` -> ``to_alert_event`` (or
+    ``to_change_event`` for a change: a deployment or stack update, or anything a rule's ``send_as`` names)."""
 
     def __init__(self, rules: RoutingRules, routing_keys: RoutingKeys, options: TransformOptions) -> None:
         self._rules = rules
@@ -31,6 +32,7 @@ class RoutingPlanner:
 
     def plan(self, content: str | Mapping[str, Any]) -> Plan:
         events = []
+        changes = []
         dropped = 0
         unroutable: list[str] = []
         for alert in normalize(content, options=self._options):
@@ -46,8 +48,12 @@ class RoutingPlanner:
             if not routing_key:
                 unroutable.append(f"routing key {decision.routing_key_name!r} is not in the routing keys secret")
                 continue
-            events.append(to_alert_event(alert, routing_key=routing_key, severity=decision.severity))
-        return Plan(events=tuple(events), dropped=dropped, unroutable=tuple(unroutable))
+            routed = grouped(alert, decision.group_by) if decision.group_by else alert
+            if (decision.send_as or ("change" if routed.change else "alert")) == "change":
+                changes.append(to_change_event(routed, routing_key=routing_key))
+            else:
+                events.append(to_alert_event(routed, routing_key=routing_key, severity=decision.severity))
+        return Plan(events=tuple(events), changes=tuple(changes), dropped=dropped, unroutable=tuple(unroutable))
 
 
 def secret_routing_keys(secret_id: str, *, max_age: int) -> RoutingKeys:

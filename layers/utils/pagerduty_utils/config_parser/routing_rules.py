@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -57,6 +57,8 @@ def _check_routing_key_name(name: str) -> str:
 
 
 Pattern = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_check_pattern)]
+FieldPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$", max_length=256)]
+SendAs = Literal["alert", "change"]
 RoutingKeyName = Annotated[
     str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"), AfterValidator(_check_routing_key_name)
 ]
@@ -94,12 +96,15 @@ class Rule(_Strict):
     match: RuleMatch = RuleMatch()
     routing_key: RoutingKeyName | None = None
     severity: Severity | None = None
+    group_by: list[FieldPath] | None = Field(default=None, min_length=1, max_length=10)
+    send_as: SendAs | None = None
     drop: bool = False
 
     @model_validator(mode="after")
     def _drop_excludes_routing(self) -> Rule:
-        if self.drop and (self.routing_key is not None or self.severity is not None):
-            raise ValueError("a drop rule cannot also set routing_key or severity")
+        decisions = (self.routing_key, self.severity, self.group_by, self.send_as)
+        if self.drop and any(decision is not None for decision in decisions):
+            raise ValueError("a drop rule cannot also set routing_key, severity, group_by or send_as")
         return self
 
 
@@ -135,6 +140,8 @@ class RouteDecision(BaseModel):
     routing_key_name: str | None
     severity: Severity | None
     drop: bool
+    group_by: tuple[str, ...] = ()
+    send_as: SendAs | None = None
 
 
 class _CompiledRule:
@@ -145,6 +152,8 @@ class _CompiledRule:
         self.drop = rule.drop
         self.routing_key_name = None if rule.drop else rule.routing_key or (default.routing_key if default else None)
         self.severity = rule.severity
+        self.group_by = tuple(rule.group_by or ())
+        self.send_as = rule.send_as
         match = rule.match
         self.sources = frozenset(match.source) if match.source else None
         self.severities = frozenset(match.severity) if match.severity else None
@@ -243,7 +252,12 @@ class RoutingRules:
         for rule in self._rules:
             if rule.matches(alert):
                 return RouteDecision(
-                    rule=rule.label, routing_key_name=rule.routing_key_name, severity=rule.severity, drop=rule.drop
+                    rule=rule.label,
+                    routing_key_name=rule.routing_key_name,
+                    severity=rule.severity,
+                    drop=rule.drop,
+                    group_by=rule.group_by,
+                    send_as=rule.send_as,
                 )
         default = self.document.default
         if default is None:
