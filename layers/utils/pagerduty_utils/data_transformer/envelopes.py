@@ -14,6 +14,7 @@ from pagerduty_utils.data_transformer.findings import guardduty_alerts, security
 from pagerduty_utils.data_transformer.health import health_alerts
 from pagerduty_utils.data_transformer.messages import custom_alert, generic_sns_alert
 from pagerduty_utils.data_transformer.model import DEFAULT_OPTIONS, NormalizedAlert, TransformOptions
+from pagerduty_utils.data_transformer.provenance import as_claimed
 from pagerduty_utils.data_transformer.sources.base import parse_source
 from pagerduty_utils.data_transformer.sources.custom import CustomAlertEvent
 from pagerduty_utils.exceptions import ValidationError
@@ -27,7 +28,10 @@ def normalize(
     message: str | Mapping[str, Any], *, options: TransformOptions = DEFAULT_OPTIONS
 ) -> list[NormalizedAlert]:
     """The alerts one message stands for (several for a multi-finding Security Hub event, none when ignored)."""
-    return _from_document(_decode_object(message, what="message"), options, depth=0)
+    alerts = _from_document(_decode_object(message, what="message"), options, depth=0)
+    if options.unverified_channel is None:
+        return alerts
+    return [as_claimed(alert, options.unverified_channel) for alert in alerts]
 
 
 def _decode_object(message: Any, *, what: str) -> Mapping[str, Any]:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel
 
 from pagerduty_utils.data_transformer.assembly import FIELD_LIMIT, build_alert
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert
+from pagerduty_utils.data_transformer.provenance import check_custom_dedup_key
 from pagerduty_utils.data_transformer.sources.base import Arn
 from pagerduty_utils.data_transformer.sources.custom import CustomAlertEvent
 from pagerduty_utils.formatters import clean_text, compose_summary, first_line
@@ -21,7 +22,7 @@ def custom_alert(event: CustomAlertEvent) -> NormalizedAlert:
     return build_alert(
         source=AlertSource.CUSTOM,
         action=EventAction.RESOLVE if detail.state == "resolved" else EventAction.TRIGGER,
-        dedup_key=detail.dedup_key or f"app/{event.source}/{summary}",
+        dedup_key=check_custom_dedup_key(detail.dedup_key) if detail.dedup_key else f"app/{event.source}/{summary}",
         occurred_at=detail.timestamp or event.time,
         name=summary,
         account=event.account,
