@@ -7,4 +7,5 @@ pytest_plugins = [
     "pdutils.testing.forwarder",
     "pdutils.testing.simulator",
     "pdutils.testing.health",
+    "pdutils.testing.tracing",
 ]

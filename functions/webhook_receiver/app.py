@@ -64,7 +64,7 @@ build_during_init(_default_dependencies)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the response holds the full health report
 @metrics.log_metrics
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, dependencies: ReceiverDependencies | None = None
