@@ -4,6 +4,9 @@ pdutils sim [--port 8080] [--spec-dir DIR] [--webhook URL --webhook-secret S] [-
 pdutils sim fault --status 503 [--count 3 | --fraction 0.2] [--path-prefix /v2/] [--url URL]
 pdutils sim fault --timeout | --drop | --delay 0.5 ...
 pdutils sim clear-faults | state | reset [--url URL]
+
+The control plane needs the simulator's control token: set PDUTILS_SIM_CONTROL_TOKEN for both commands, or
+copy the one `pdutils sim` prints when it starts.
 """
 
 from __future__ import annotations
@@ -38,6 +41,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--rate-limit", type=int, default=120, help="Events API events per minute per routing key")
     parser.add_argument("--token", action="append", default=[], help="accept this REST API token (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random fault fractions")
+    parser.add_argument(
+        "--allow-webhook-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also deliver webhooks to this host (default: loopback addresses only; repeatable)",
+    )
     parser.set_defaults(handler=serve)
 
     actions = parser.add_subparsers(dest="sim_action", metavar="ACTION")
@@ -63,10 +73,14 @@ def register(subparsers: Any) -> None:
         action.add_argument(
             "--url", default=os.environ.get(URL_ENV, f"http://127.0.0.1:{DEFAULT_PORT}"), help="simulator URL"
         )
+        action.add_argument(
+            "--control-token", help="the simulator's control token (default: $PDUTILS_SIM_CONTROL_TOKEN)"
+        )
 
 
 def serve(args: argparse.Namespace) -> int:
     from pdutils.simulator import DEV_TOKEN, SimulatorConfig, running_simulator  # noqa: PLC0415 - on use only
+    from pdutils.simulator.config import CONTROL_TOKEN_ENV  # noqa: PLC0415 - on use only
 
     if bool(args.webhook) != bool(args.webhook_secret):
         print("pdutils sim: --webhook and --webhook-secret go together", file=sys.stderr)
@@ -77,6 +91,7 @@ def serve(args: argparse.Namespace) -> int:
         valid_tokens=frozenset({DEV_TOKEN, *args.token}),
         events_rate_limit_per_minute=args.rate_limit,
         seed=args.seed,
+        webhook_hosts=frozenset(args.allow_webhook_host),
     )
     stop = threading.Event()
 
@@ -87,12 +102,17 @@ def serve(args: argparse.Namespace) -> int:
         signal.signal(stop_signal, request_stop)
     with running_simulator(args.port, config, host=args.host) as handle:
         if args.webhook:
-            subscription = handle.add_webhook_subscription(args.webhook, args.webhook_secret)
+            try:
+                subscription = handle.add_webhook_subscription(args.webhook, args.webhook_secret)
+            except ValueError as error:
+                print(f"pdutils sim: {error}", file=sys.stderr)
+                return 2
             print(f"webhooks -> {args.webhook} (subscription {subscription.id})")
         validation = "on" if handle.validation_enabled else "OFF (OpenAPI files not found)"
         print(f"PagerDuty simulator listening on {handle.base_url}")
         print(f"  set PAGERDUTY_EVENTS_URL and PAGERDUTY_API_URL to it; REST token: {DEV_TOKEN}")
         print(f"  OpenAPI validation: {validation}; state at {handle.base_url}/_sim/state; Ctrl-C stops")
+        print(f"  control plane token (X-Pdutils-Sim-Token): export {CONTROL_TOKEN_ENV}={config.control_token}")
         sys.stdout.flush()
         stop.wait()
     print("PagerDuty simulator stopped")
@@ -102,8 +122,18 @@ def serve(args: argparse.Namespace) -> int:
 def _control(args: argparse.Namespace, method: str, route: str, body: dict[str, Any] | None = None) -> int:
     import httpx  # noqa: PLC0415 - imported on use, like every command's heavy imports
 
+    from pdutils.simulator.config import CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER  # noqa: PLC0415 - on use only
+
+    token = args.control_token or os.environ.get(CONTROL_TOKEN_ENV)
+    if not token:
+        print(
+            f"pdutils sim: pass --control-token or set {CONTROL_TOKEN_ENV} (`pdutils sim` prints it when it starts)",
+            file=sys.stderr,
+        )
+        return 2
+    headers = {CONTROL_TOKEN_HEADER: token}
     try:
-        response = httpx.request(method, f"{args.url.rstrip('/')}/_sim/{route}", json=body, timeout=10)
+        response = httpx.request(method, f"{args.url.rstrip('/')}/_sim/{route}", json=body, headers=headers, timeout=10)
     except httpx.HTTPError as error:
         print(f"pdutils sim: cannot reach the simulator at {args.url}: {error}", file=sys.stderr)
         return 1
