@@ -9,10 +9,12 @@
 - a bare CloudWatch alarm notification (SNS raw message delivery) or the event of an alarm's Lambda action.
 
 Modules: ``envelopes`` (what kind of message is this), ``alarms``, ``findings`` (GuardDuty, Security Hub),
-``health``, ``messages`` (custom events, other SNS messages), ``assembly`` (building a cleaned alert) and
-``model`` (the types and ``to_alert_event``). The mapping rules (actions, dedup keys, severities) are documented
-in docs/routing-rules.md. Input that can never be processed raises ``ValidationError`` with the reason; input
-that intentionally yields nothing (an INSUFFICIENT_DATA alarm with the "ignore" option) returns an empty list.
+``health``, ``messages`` (custom events, other SNS messages), ``assembly`` (building a cleaned alert),
+``provenance`` (what a service-shaped alert becomes when ``TransformOptions.unverified_channel`` says its channel
+does not prove its source) and ``model`` (the types and ``to_alert_event``). The mapping rules (actions, dedup
+keys, severities) are documented in docs/routing-rules.md. Input that can never be processed raises
+``ValidationError`` with the reason; input that intentionally yields nothing (an INSUFFICIENT_DATA alarm with the
+"ignore" option) returns an empty list.
 """
 
 from pagerduty_utils.data_transformer.alarms import ALARM_SEVERITY, alarm_severity
