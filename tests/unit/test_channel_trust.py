@@ -134,7 +134,10 @@ def test_an_unverified_claim_keeps_its_own_trigger_and_resolve() -> None:
     assert opened.dedup_key == resolved.dedup_key
 
 
-@pytest.mark.parametrize("dedup_key", ["aws/cloudwatch/123456789012/us-east-1/orders-db-replica-lag", "claimed/x"])
+@pytest.mark.parametrize(
+    "dedup_key",
+    ["aws/cloudwatch/123456789012/us-east-1/orders-db-replica-lag", "claimed/x", " aws/x", "\u200baws/x", "\taws/x"],
+)
 def test_a_custom_event_cannot_choose_a_service_dedup_key(dedup_key: str) -> None:
     event = application_alert("x", state="resolved")
     event["detail"]["dedup_key"] = dedup_key

@@ -54,9 +54,13 @@ def as_claimed(alert: NormalizedAlert, channel: str) -> NormalizedAlert:
 
 
 def check_custom_dedup_key(dedup_key: str) -> str:
-    """A custom event's own dedup key, refused when it would enter a namespace it cannot prove it owns."""
+    """A custom event's own dedup key, refused when it would enter a namespace it cannot prove it owns.
+
+    The key is checked as it will be sent: cleaning drops leading blanks and invisible characters.
+    """
+    sent = clean_text(dedup_key, len(dedup_key), single_line=True)
     for prefix in (SERVICE_KEY_PREFIX, CLAIMED_KEY_PREFIX):
-        if dedup_key.startswith(prefix):
+        if sent.startswith(prefix):
             raise ValidationError(
                 f"custom event dedup_key must not start with {prefix!r}: that namespace belongs to AWS service "
                 "events and to documents whose source is unverified"
