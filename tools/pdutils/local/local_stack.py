@@ -30,6 +30,7 @@ from pdutils.local.target import AwsTarget
 from pdutils.local.template import FunctionSpec, SamTemplate
 from pdutils.moto_server import running_moto_server
 from pdutils.simulator import DEV_TOKEN, SimulatorHandle, running_simulator
+from pdutils.simulator.config import CONTROL_TOKEN_ENV
 
 WEBHOOK_PATH = "/webhooks/pagerduty"
 
@@ -198,6 +199,8 @@ def print_summary(local_stack: LocalStack, stream: TextIO = sys.stdout) -> None:
     where = f"{local_stack.target.endpoint_url} (embedded)" if local_stack.target.is_embedded else "real AWS"
     print(f"AWS               {where}, stack {local_stack.stack.name}", file=stream)
     print(f"PagerDuty         {local_stack.simulator.base_url} (simulator)", file=stream)
+    control_token = local_stack.simulator.simulator.config.control_token
+    print(f"  steer it with   export {CONTROL_TOKEN_ENV}={control_token}; pdutils sim fault ...", file=stream)
     print(f"API               {local_stack.api.url}", file=stream)
     for route in local_stack.api.routes:
         print(f"  {route.method:6} {local_stack.api.url}{route.path} -> {route.function_id}", file=stream)
