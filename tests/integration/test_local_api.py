@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from pdutils.local.runner import FunctionRunner
 from pdutils.local.template import SamTemplate
 
 FIXTURE_TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "local_stack" / "template.yaml"
+CONCURRENT_DELIVERIES = 50
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +93,20 @@ def test_a_failing_function_answers_502(api: ApiHandle) -> None:
 
     assert response.status_code == 502
     assert response.json() == {"message": "Internal server error"}
+
+
+def test_fifty_concurrent_deliveries_are_all_answered(api: ApiHandle) -> None:
+    """A burst of webhook deliveries, all connecting at once: none is refused or lost."""
+    deliveries = [{"delivery": number} for number in range(CONCURRENT_DELIVERIES)]
+    all_connected = threading.Barrier(CONCURRENT_DELIVERIES)
+
+    def deliver(delivery: dict[str, int]) -> tuple[int, Any]:
+        all_connected.wait(timeout=60)
+        response = httpx.post(f"{api.url}/echo", json=delivery, timeout=60)
+        return response.status_code, json.loads(echoed(response)["body"])
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT_DELIVERIES) as pool:
+        answers = list(pool.map(deliver, deliveries))
+
+    assert [status for status, _ in answers] == [201] * CONCURRENT_DELIVERIES
+    assert [body for _, body in answers] == deliveries

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from pdutils.local.stack_record import record_path
+from pdutils.local.target import AwsTarget
 
 FIXTURE_TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "local_stack" / "template.yaml"
 READY_LINE = "Ctrl-C stops"
@@ -50,9 +51,12 @@ def running_command(*arguments: str) -> Iterator[tuple[subprocess.Popen[str], li
             process.wait()
 
 
+WEBHOOK_SECRET = "s3cret-from-the-command-line"
+
+
 @pytest.fixture
 def started() -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
-    with running_command("start", "--port", "0") as running:
+    with running_command("start", "--port", "0", "--webhook-secret", WEBHOOK_SECRET) as running:
         yield running
 
 
@@ -66,6 +70,7 @@ def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Pope
     record = json.loads(record_path(FIXTURE_TEMPLATE.parent).read_text())
 
     assert any("BatchFunction" in line and "SQS" in line for line in summary)
+    assert f"status file       {record_path(FIXTURE_TEMPLATE.parent)} " in "".join(summary)
     response = httpx.post(f"{record['api_url']}/echo", content=b"ping", timeout=30)
     assert response.status_code == 201
     assert response.json()["environment"]["STATE_TABLE_NAME"].startswith("pdutils-local-StateTable-")
@@ -79,7 +84,17 @@ def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Pope
         check=True,
     )
     environment = json.loads(json.loads(invoked.stdout)["body"])["environment"]
+    steered = subprocess.run(  # our own CLI: the simulator's URL and control token come from the status file
+        [sys.executable, "-m", "pdutils.cli", "sim", "state", "--template", str(FIXTURE_TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "requests" in json.loads(steered.stdout)
     assert environment["QUEUE_ARN"].startswith("arn:aws:sqs:us-east-1:123456789012:pdutils-local-WorkQueue-")
+    secrets = AwsTarget.embedded(record["endpoint_url"]).client("secretsmanager")
+    assert secrets.get_secret_value(SecretId="probe/webhook-secret")["SecretString"] == json.dumps([WEBHOOK_SECRET])
 
     assert interrupt_and_wait(process) == 0
     assert not record_path(FIXTURE_TEMPLATE.parent).exists()

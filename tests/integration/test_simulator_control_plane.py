@@ -20,6 +20,8 @@ import httpx
 import pytest
 
 from pdutils.cli import main
+from pdutils.commands.sim import URL_ENV
+from pdutils.local.stack_record import LocalStackRecord, write_record
 from pdutils.simulator import SimulatorHandle
 from pdutils.testing.simulator import WebhookSink
 
@@ -238,14 +240,12 @@ def test_pdutils_sim_runs_standalone_and_obeys_the_cli(
     child.read_until("stopped")
 
 
-def test_pdutils_sim_without_openapi_files_says_so_and_sends_webhooks(
-    tmp_path: Path, webhook_sink: WebhookSink
-) -> None:
-    options = ("--spec-dir", str(tmp_path), "--webhook", webhook_sink.url, "--webhook-secret", "s3cret")
+def test_pdutils_sim_without_validation_says_so_and_sends_webhooks(webhook_sink: WebhookSink) -> None:
+    options = ("--no-validate", "--webhook", webhook_sink.url, "--webhook-secret", "s3cret")
     with pdutils_sim(*options) as child:
         child.read_until(r"webhooks -> ")
         url = child.read_until(r"listening on (http://\S+)").group(1)
-        child.read_until(r"OpenAPI validation: OFF")
+        child.read_until(r"OpenAPI validation: OFF \(--no-validate\)")
 
         httpx.post(f"{url}/v2/enqueue", json=TRIGGER, timeout=5).raise_for_status()
 
@@ -253,3 +253,23 @@ def test_pdutils_sim_without_openapi_files_says_so_and_sends_webhooks(
         assert delivery.headers["x-pagerduty-signature"].startswith("v1=")
         child.process.send_signal(signal.SIGTERM)
         assert child.process.wait(timeout=10) == 0
+
+
+def test_pdutils_sim_fault_reaches_the_running_stacks_simulator_by_default(
+    pd_sim: SimulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(URL_ENV, raising=False)
+    monkeypatch.delenv("PDUTILS_SIM_CONTROL_TOKEN", raising=False)
+    record = LocalStackRecord(
+        endpoint_url="http://127.0.0.1:1",
+        region="us-east-1",
+        stack_name="s",
+        simulator_url=pd_sim.base_url,
+        api_url=None,
+        simulator_control_token=pd_sim.simulator.config.control_token,
+    )
+    write_record(tmp_path, record)
+
+    assert main(["sim", "fault", "--status", "503", "--template", str(tmp_path / "template.yaml")]) == 0
+
+    assert [(fault.status, fault.remaining) for fault in pd_sim.faults.pending] == [(503, 1)]

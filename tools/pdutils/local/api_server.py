@@ -145,6 +145,9 @@ def _json_response(status: int, document: Mapping[str, Any]) -> HttpResponse:
 class _ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # PagerDuty delivers webhooks concurrently, and a burst must queue rather than be refused: the default
+    # listen backlog (5) lost deliveries to connection resets at 50 at once. Each request gets its own thread.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], routes: Sequence[Route], invoke: Invoke) -> None:
         super().__init__(address, _RequestHandler)

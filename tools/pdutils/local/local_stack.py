@@ -9,6 +9,7 @@ webhooks to the local webhook route, and writes a record so that ``pdutils invok
 from __future__ import annotations
 
 import logging
+import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -20,7 +21,12 @@ from pdutils.local.api_server import ApiHandle, api_routes, serving_api
 from pdutils.local.cli_arguments import DEFAULT_STACK_NAME
 from pdutils.local.connection import pagerduty_extras
 from pdutils.local.environment import function_environment
-from pdutils.local.local_secrets import LOCAL_WEBHOOK_SECRET, local_secret_values, store_secret
+from pdutils.local.local_secrets import (
+    HEALTH_TOKEN_VARIABLE,
+    LOCAL_WEBHOOK_SECRET,
+    local_secret_values,
+    store_secret,
+)
 from pdutils.local.poller import BatchOutcome, SqsEventSource, SqsPoller
 from pdutils.local.provision import ProvisionedStack, provision_stack, read_stack
 from pdutils.local.runner import FunctionRunner, Invocation
@@ -30,9 +36,11 @@ from pdutils.local.target import AwsTarget
 from pdutils.local.template import FunctionSpec, SamTemplate
 from pdutils.moto_server import running_moto_server
 from pdutils.simulator import DEV_TOKEN, SimulatorHandle, running_simulator
-from pdutils.simulator.config import CONTROL_TOKEN_ENV
 
 WEBHOOK_PATH = "/webhooks/pagerduty"
+# Optional secrets an embedded stack gets anyway, when the template leaves them empty: with the health token
+# keys set, the receiver serves the full GET /health report to a token from pdutils token.
+EMBEDDED_PARAMETER_DEFAULTS = {"HealthTokenSecret": "pdutils-local/health-token-keys"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class LocalStackConfig:
     on_schedule: Callable[[str, Invocation], None] | None = None
     poll_wait_seconds: int = 1
     write_record: bool = True
+    webhook_secret: str = LOCAL_WEBHOOK_SECRET
 
 
 @dataclass
@@ -70,7 +79,8 @@ class LocalStack:
 @contextmanager
 def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
     template = SamTemplate.load(config.template_path)
-    parameters = template.parameter_values(config.parameter_overrides, local_fallbacks=True)
+    overrides = {**_embedded_parameter_defaults(config, template), **config.parameter_overrides}
+    parameters = template.parameter_values(overrides, local_fallbacks=True)
     functions = template.functions(parameters)
     with ExitStack() as resources:
         target, stack = _aws(config, template, parameters, resources)
@@ -86,8 +96,15 @@ def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
             for function in functions
         }
         if target.is_embedded:
+            health_token_key = secrets.token_urlsafe(32)  # this stack's own: tokens die with it
             for environment in environments.values():
-                for reference, value in local_secret_values(environment, api_token=DEV_TOKEN).items():
+                stored = local_secret_values(
+                    environment,
+                    api_token=DEV_TOKEN,
+                    webhook_secret=config.webhook_secret,
+                    health_token_key=health_token_key,
+                )
+                for reference, value in stored.items():
                     store_secret(target, reference, value)
         runners = {
             function.logical_id: resources.enter_context(
@@ -102,7 +119,7 @@ def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
             serving_api(routes, lambda function_id, event: runners[function_id].invoke(event), port=config.api_port)
         )
         if any(route.path == WEBHOOK_PATH for route in routes):
-            simulator.add_webhook_subscription(api.url + WEBHOOK_PATH, LOCAL_WEBHOOK_SECRET)
+            simulator.add_webhook_subscription(api.url + WEBHOOK_PATH, config.webhook_secret)
         pollers = _pollers(config, target, stack, functions, runners)
         schedulers = _schedulers(config, target, stack, functions, runners)
         for poller in pollers:
@@ -117,12 +134,27 @@ def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
                 region=target.region,
                 stack_name=stack.name,
                 simulator_url=simulator.base_url,
+                simulator_control_token=simulator.simulator.config.control_token,
                 api_url=api.url,
+                health_token_secret_id=next(
+                    (env[HEALTH_TOKEN_VARIABLE] for env in environments.values() if env.get(HEALTH_TOKEN_VARIABLE)),
+                    None,
+                ),
             )
             if target.is_embedded:
                 write_record(template.directory, record)
-                resources.callback(remove_record, template.directory)
+                resources.callback(remove_record, template.directory, record.pid)
         yield LocalStack(template, target, stack, simulator, api, runners, pollers, schedulers)
+
+
+def _embedded_parameter_defaults(config: LocalStackConfig, template: SamTemplate) -> dict[str, str]:
+    if config.aws != "embedded":
+        return {}
+    return {
+        name: value
+        for name, value in EMBEDDED_PARAMETER_DEFAULTS.items()
+        if name in template.parameters and not template.parameters[name].get("Default")
+    }
 
 
 def _aws(
@@ -199,8 +231,6 @@ def print_summary(local_stack: LocalStack, stream: TextIO = sys.stdout) -> None:
     where = f"{local_stack.target.endpoint_url} (embedded)" if local_stack.target.is_embedded else "real AWS"
     print(f"AWS               {where}, stack {local_stack.stack.name}", file=stream)
     print(f"PagerDuty         {local_stack.simulator.base_url} (simulator)", file=stream)
-    control_token = local_stack.simulator.simulator.config.control_token
-    print(f"  steer it with   export {CONTROL_TOKEN_ENV}={control_token}; pdutils sim fault ...", file=stream)
     print(f"API               {local_stack.api.url}", file=stream)
     for route in local_stack.api.routes:
         print(f"  {route.method:6} {local_stack.api.url}{route.path} -> {route.function_id}", file=stream)
