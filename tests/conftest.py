@@ -7,5 +7,6 @@ pytest_plugins = [
     "pdutils.testing.forwarder",
     "pdutils.testing.simulator",
     "pdutils.testing.health",
+    "pdutils.testing.redis_server",
     "pdutils.testing.tracing",
 ]

@@ -74,6 +74,9 @@ def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Pope
     response = httpx.post(f"{record['api_url']}/echo", content=b"ping", timeout=30)
     assert response.status_code == 201
     assert response.json()["environment"]["STATE_TABLE_NAME"].startswith("pdutils-local-StateTable-")
+    assert any(line.startswith("metrics") and f"{record['api_url']}/metrics" in line for line in summary)
+    metrics = httpx.get(f"{record['api_url']}/metrics", timeout=30)
+    assert (metrics.status_code, metrics.headers["Content-Type"]) == (200, "text/plain; version=0.0.4; charset=utf-8")
 
     invoked = subprocess.run(  # our own CLI
         [sys.executable, "-m", "pdutils.cli", "invoke", "EchoFunction", "-e", "-", "--template", str(FIXTURE_TEMPLATE)],

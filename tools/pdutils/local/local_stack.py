@@ -2,8 +2,9 @@
 
 ``running_local_stack`` provisions the template's resources in a moto server (or connects to a deployed
 stack with ``aws="real"``), stores local secret values, starts one warm worker per function, serves the API
-routes, polls each SQS event source into its function, fires rate schedules, subscribes the simulator's
-webhooks to the local webhook route, and writes a record so that ``pdutils invoke`` finds the running stack.
+routes (and, at ``/metrics``, the functions' EMF metrics as Prometheus text), polls each SQS event source into
+its function, fires rate schedules, subscribes the simulator's webhooks to the local webhook route, and writes a
+record so that ``pdutils invoke`` finds the running stack.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
-from pdutils.local.api_server import ApiHandle, api_routes, serving_api
+from pagerduty_utils.metrics_collector import DEFAULT_NAMESPACE
+from pagerduty_utils.prometheus import PrometheusRegistry
+from pdutils.local.api_server import METRICS_PATH, ApiHandle, api_routes, serving_api
 from pdutils.local.cli_arguments import DEFAULT_STACK_NAME
 from pdutils.local.connection import pagerduty_extras
 from pdutils.local.environment import function_environment
@@ -71,6 +74,7 @@ class LocalStack:
     runners: Mapping[str, FunctionRunner]
     pollers: list[SqsPoller]
     schedulers: list[Scheduler]
+    metrics: PrometheusRegistry
 
     def schedules_of(self, function_id: str) -> list[Scheduler]:
         return [scheduler for scheduler in self.schedulers if scheduler.runner.function.logical_id == function_id]
@@ -106,17 +110,35 @@ def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
                 )
                 for reference, value in stored.items():
                     store_secret(target, reference, value)
+        namespace = next(
+            (
+                env["POWERTOOLS_METRICS_NAMESPACE"]
+                for env in environments.values()
+                if "POWERTOOLS_METRICS_NAMESPACE" in env
+            ),
+            DEFAULT_NAMESPACE,
+        )
+        metrics = PrometheusRegistry(namespace)
         runners = {
             function.logical_id: resources.enter_context(
                 FunctionRunner(
-                    function, environments[function.logical_id], region=target.region, log_stream=config.function_logs
+                    function,
+                    environments[function.logical_id],
+                    region=target.region,
+                    log_stream=config.function_logs,
+                    metrics=metrics,
                 )
             )
             for function in functions
         }
         routes = api_routes(functions, stack.resolver.resolve)
         api = resources.enter_context(
-            serving_api(routes, lambda function_id, event: runners[function_id].invoke(event), port=config.api_port)
+            serving_api(
+                routes,
+                lambda function_id, event: runners[function_id].invoke(event),
+                port=config.api_port,
+                metrics=metrics,
+            )
         )
         if any(route.path == WEBHOOK_PATH for route in routes):
             simulator.add_webhook_subscription(api.url + WEBHOOK_PATH, config.webhook_secret)
@@ -144,7 +166,7 @@ def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
             if target.is_embedded:
                 write_record(template.directory, record)
                 resources.callback(remove_record, template.directory, record.pid)
-        yield LocalStack(template, target, stack, simulator, api, runners, pollers, schedulers)
+        yield LocalStack(template, target, stack, simulator, api, runners, pollers, schedulers, metrics)
 
 
 def _embedded_parameter_defaults(config: LocalStackConfig, template: SamTemplate) -> dict[str, str]:
@@ -232,6 +254,7 @@ def print_summary(local_stack: LocalStack, stream: TextIO = sys.stdout) -> None:
     print(f"AWS               {where}, stack {local_stack.stack.name}", file=stream)
     print(f"PagerDuty         {local_stack.simulator.base_url} (simulator)", file=stream)
     print(f"API               {local_stack.api.url}", file=stream)
+    print(f"metrics           {local_stack.api.url}{METRICS_PATH} (Prometheus text)", file=stream)
     for route in local_stack.api.routes:
         print(f"  {route.method:6} {local_stack.api.url}{route.path} -> {route.function_id}", file=stream)
     for poller in local_stack.pollers:

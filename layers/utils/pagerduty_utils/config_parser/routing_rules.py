@@ -26,6 +26,7 @@ import re2
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from pagerduty_utils.config_parser.interpolation import interpolate
 from pagerduty_utils.data_transformer import AlertSource, NormalizedAlert
 from pagerduty_utils.data_transformer.sources.base import describe_errors
 from pagerduty_utils.exceptions import ConfigurationError
@@ -37,9 +38,8 @@ UNROUTABLE_RULE = "unroutable"
 DEFAULT_ROUTING_KEY_NAME = "default"  # used when no routing rules are configured at all
 MAX_DOCUMENT_CHARS = 256 * 1024
 
-_VARIABLE = re.compile(r"\$\$|\$\{([^}]*)\}")
-_VARIABLE_BODY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
 _REGEX_PREFIX = "re:"
+_DOCUMENT = "routing rules"
 
 
 def _regex_options() -> re2.Options:
@@ -240,7 +240,7 @@ class RoutingRules:
                 raw = {}
             if not isinstance(raw, dict):
                 raise ConfigurationError("routing rules: the document must be a mapping with 'rules' and/or 'default'")
-            interpolated = _interpolate(raw, os.environ if environ is None else environ, path="")
+            interpolated = interpolate(raw, os.environ if environ is None else environ, document=_DOCUMENT)
             return cls(RoutingDocument.model_validate(interpolated))
         except PydanticValidationError as exc:
             raise ConfigurationError("routing rules: " + describe_errors(exc, limit=10)) from None
@@ -295,32 +295,4 @@ def _parse_document(text: str) -> Any:
             raise ConfigurationError(f"routing rules: invalid JSON: {exc}") from None
     from pagerduty_utils.config_parser.yaml_document import load_yaml_document  # noqa: PLC0415  # PyYAML for YAML documents only
 
-    return load_yaml_document(text)
-
-
-def _interpolate(value: Any, environ: Mapping[str, str], *, path: str) -> Any:
-    if isinstance(value, str):
-        return _VARIABLE.sub(lambda match: _substitute(match, environ, path), value)
-    if isinstance(value, dict):
-        return {key: _interpolate(item, environ, path=_join(path, str(key))) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_interpolate(item, environ, path=f"{path}[{index}]") for index, item in enumerate(value)]
-    return value
-
-
-def _substitute(match: re.Match[str], environ: Mapping[str, str], path: str) -> str:
-    if match.group(0) == "$$":
-        return "$"
-    body = _VARIABLE_BODY.match(match.group(1))
-    if body is None:
-        raise ConfigurationError(f"routing rules: {path or '(root)'}: malformed reference {match.group(0)!r}")
-    name, default = body.group(1), body.group(2)
-    if name in environ:
-        return environ[name]
-    if default is not None:
-        return default
-    raise ConfigurationError(f"routing rules: {path or '(root)'}: environment variable {name} is not set")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+    return load_yaml_document(text, document=_DOCUMENT)
