@@ -8,4 +8,5 @@ pytest_plugins = [
     "pdutils.testing.simulator",
     "pdutils.testing.health",
     "pdutils.testing.redis_server",
+    "pdutils.testing.tracing",
 ]

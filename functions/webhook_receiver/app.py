@@ -90,7 +90,7 @@ def _quiet_without_metrics(handler: Callable[P, R]) -> Callable[P, R]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the response holds the full health report
 @_quiet_without_metrics
 @metrics.log_metrics
 def lambda_handler(

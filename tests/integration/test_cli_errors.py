@@ -268,7 +268,7 @@ def test_ctrl_c_while_the_stack_starts(arguments: list[str], line_start: str) ->
 
 
 def test_a_closed_pipe_ends_the_command_quietly(pd_sim: SimulatorHandle) -> None:
-    process = spawn("sim", "state", "--url", pd_sim.base_url)
+    process = spawn("sim", "state", "--url", pd_sim.base_url, "--control-token", pd_sim.simulator.config.control_token)
     assert process.stdout is not None
     process.stdout.close()  # the reader is gone before the command writes, like `| head -0`
 

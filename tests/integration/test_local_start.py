@@ -87,6 +87,14 @@ def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Pope
         check=True,
     )
     environment = json.loads(json.loads(invoked.stdout)["body"])["environment"]
+    steered = subprocess.run(  # our own CLI: the simulator's URL and control token come from the status file
+        [sys.executable, "-m", "pdutils.cli", "sim", "state", "--template", str(FIXTURE_TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "requests" in json.loads(steered.stdout)
     assert environment["QUEUE_ARN"].startswith("arn:aws:sqs:us-east-1:123456789012:pdutils-local-WorkQueue-")
     secrets = AwsTarget.embedded(record["endpoint_url"]).client("secretsmanager")
     assert secrets.get_secret_value(SecretId="probe/webhook-secret")["SecretString"] == json.dumps([WEBHOOK_SECRET])

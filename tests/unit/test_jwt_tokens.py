@@ -183,6 +183,34 @@ def test_unusable_key_sets_are_configuration_errors_that_do_not_quote_keys(value
     assert CURRENT_KEY not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a" * 64,
+        "ab" * 32,
+        "0123456789abcdef" * 2,
+        "passwordpassword" * 3,
+        "9f86d081884c7d659a2feaa0c55ad015",  # 32 hex digits: 128 bits at most, RFC 7518 asks for 256
+    ],
+)
+def test_predictable_keys_are_refused_without_being_quoted(key: str) -> None:
+    with pytest.raises(ConfigurationError, match="too predictable") as caught:
+        signing_keys_from([key], source="health/token-keys")
+    assert key not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "BggOS7mGNM6RyvahuGUgTnuMUjVJETvuzfElQvDpU4f5V6SvONy3SyNl+Qbz7/Nc",  # openssl rand -base64 48
+        "1150dcae2b7817d48ed28328b51cedce6e24d874f11043c7be26abd7d5cb6a95",  # openssl rand -hex 32
+        "t1JNQmuc1NEVqaHpZj7zXuNmwfbqDIGQLWULPf29DU8",  # secrets.token_urlsafe(32)
+    ],
+)
+def test_generated_keys_are_accepted(key: str) -> None:
+    assert signing_keys_from([key], source="health/token-keys") == (key.encode(),)
+
+
 def test_key_set_keeps_its_order() -> None:
     keys = signing_keys_from([CURRENT_KEY, PREVIOUS_KEY], source="health/token-keys")
     assert keys == (CURRENT_KEY.encode(), PREVIOUS_KEY.encode())

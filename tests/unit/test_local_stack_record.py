@@ -24,6 +24,7 @@ def a_record(pid: int | None = None) -> LocalStackRecord:
         simulator_url="http://127.0.0.1:8081",
         api_url="http://127.0.0.1:3000",
         health_token_secret_id="pdutils-local/health-token-keys",
+        simulator_control_token="a-control-token",
     )
     return record if pid is None else LocalStackRecord(**{**record.__dict__, "pid": pid})
 
@@ -41,6 +42,12 @@ def test_the_record_of_a_live_process_is_read_back(tmp_path: Path) -> None:
     assert read_running_record(tmp_path) == written
     assert json.loads(record_path(tmp_path).read_text())["pid"] == written.pid
     assert [path.name for path in record_path(tmp_path).parent.iterdir()] == ["stack.json"]
+
+
+def test_only_its_owner_can_read_the_record(tmp_path: Path) -> None:
+    write_record(tmp_path, a_record())
+
+    assert record_path(tmp_path).stat().st_mode & 0o777 == 0o600
 
 
 def test_the_record_of_a_process_that_is_gone_is_ignored(tmp_path: Path) -> None:

@@ -126,6 +126,24 @@ def test_slack_escapes_user_text_so_it_cannot_mention_or_link(hostile_alert: Nor
     assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in message["text"]
 
 
+def slack_text_objects(message: dict[str, Any]) -> list[dict[str, Any]]:
+    objects = []
+    for block in message["blocks"]:
+        objects += [block["text"]] if "text" in block else []
+        objects += block.get("fields", [])
+        objects += [element for element in block.get("elements", []) if element["type"] == "mrkdwn"]
+    return objects
+
+
+def test_slack_never_parses_a_mention_out_of_an_alarm_name() -> None:
+    alarm = eventbridge_event("eventbridge_alarm_state_change.json", alarmName="db @here @channel <!here> lag")
+    message = render_slack(notification_for_alert(alert_from(alarm)))
+    objects = slack_text_objects(message)
+    assert any("@here @channel &lt;!here&gt;" in text_object["text"] for text_object in objects)
+    assert all(text_object["verbatim"] is True for text_object in objects if text_object["type"] == "mrkdwn")
+    assert (message["parse"], message["link_names"]) == ("none", False)
+
+
 def test_teams_escapes_markdown_in_user_text(hostile_alert: NormalizedAlert) -> None:
     texts = teams_texts(render_teams(notification_for_alert(hostile_alert)))
     title = next(text for text in texts if "channel" in text)

@@ -37,7 +37,7 @@ security:
   jwt_secret: "${JWT_SECRET}"
 """
 ENCRYPTION_KEY = "q2Vk5Yb0Xh3mT9pL1sR8uW4zC6nA7eJ2fG0dK5iH3oM="
-JWT_SECRET = "a-jwt-signing-secret-of-at-least-32-bytes"
+JWT_SECRET = "Zr8Qm2Lx7Vb4Tn1Kc9Hd3Wf6Yp0Gs5Ja8Ue2Oi7Rl4Nq"
 README_ENVIRONMENT = {"ENCRYPTION_KEY": ENCRYPTION_KEY, "JWT_SECRET": JWT_SECRET}
 
 

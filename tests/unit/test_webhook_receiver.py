@@ -298,6 +298,13 @@ def test_health_with_a_valid_token_serves_the_full_report(
     assert (audit.action, audit.outcome, audit.context["subject"]) == ("health.token", "accepted", "ops@example.com")
 
 
+def test_the_full_health_report_is_not_put_into_the_trace(token_stack: Stack, trace_metadata: dict[str, Any]) -> None:
+    token_stack.health.report = FULL_REPORT
+    response = token_stack.invoke(health_event(f"Bearer {health_token()}"))
+    assert json.loads(response["body"]) == FULL_REPORT
+    assert "secret:pagerduty/x" not in json.dumps(trace_metadata, default=str)
+
+
 def test_health_header_and_scheme_are_case_insensitive_and_a_previous_key_still_verifies(token_stack: Stack) -> None:
     token_stack.health.report = FULL_REPORT
     token = health_token("previous-health-key-0123456789abcdef")

@@ -6,7 +6,9 @@ pdutils sim fault --timeout | --drop | --delay 0.5 ...
 pdutils sim clear-faults | state | reset [--url URL]
 
 The steering actions talk to --url, else $PDUTILS_SIM_URL, else the simulator of the pdutils start running
-for --template (default template.yaml), else http://127.0.0.1:8080 (a standalone pdutils sim).
+for --template (default template.yaml), else http://127.0.0.1:8080 (a standalone pdutils sim). They send the
+simulator's control token: --control-token, else $PDUTILS_SIM_CONTROL_TOKEN, else the running stack's (a
+standalone pdutils sim prints its token when it starts).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--rate-limit", type=int, default=120, help="Events API events per minute per routing key")
     parser.add_argument("--token", action="append", default=[], help="accept this REST API token (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random fault fractions")
+    parser.add_argument(
+        "--allow-webhook-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also deliver webhooks to this host (default: loopback addresses only; repeatable)",
+    )
     parser.set_defaults(handler=serve)
 
     actions = parser.add_subparsers(dest="sim_action", metavar="ACTION")
@@ -71,11 +81,16 @@ def register(subparsers: Any) -> None:
         action.add_argument(
             "-t", "--template", type=Path, default=Path("template.yaml"), help="template of the running local stack"
         )
+        action.add_argument(
+            "--control-token",
+            help="the simulator's control token (default: $PDUTILS_SIM_CONTROL_TOKEN, else the running stack's)",
+        )
 
 
 def serve(args: argparse.Namespace) -> int:
     from pdutils.local.interrupt import wait_until_interrupted  # noqa: PLC0415 - on use only
     from pdutils.simulator import DEV_TOKEN, SimulatorConfig, running_simulator  # noqa: PLC0415
+    from pdutils.simulator.config import CONTROL_TOKEN_ENV  # noqa: PLC0415
     from pdutils.simulator.openapi import EVENTS_SPEC_FILE, REST_SPEC_FILE, spec_files_present  # noqa: PLC0415
 
     if bool(args.webhook) != bool(args.webhook_secret):
@@ -91,10 +106,14 @@ def serve(args: argparse.Namespace) -> int:
         valid_tokens=frozenset({DEV_TOKEN, *args.token}),
         events_rate_limit_per_minute=args.rate_limit,
         seed=args.seed,
+        webhook_hosts=frozenset(args.allow_webhook_host),
     )
     with running_simulator(args.port, config, host=args.host) as handle:
         if args.webhook:
-            subscription = handle.add_webhook_subscription(args.webhook, args.webhook_secret)
+            try:
+                subscription = handle.add_webhook_subscription(args.webhook, args.webhook_secret)
+            except ValueError as error:
+                raise CommandError(str(error)) from None
             print(f"webhooks -> {args.webhook} (subscription {subscription.id})")
         if handle.validation_enabled:
             validation = "on"
@@ -103,6 +122,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"PagerDuty simulator listening on {handle.base_url}")
         print(f"  set PAGERDUTY_EVENTS_URL and PAGERDUTY_API_URL to it; REST token: {DEV_TOKEN}")
         print(f"  OpenAPI validation: {validation}; state at {handle.base_url}/_sim/state; Ctrl-C stops")
+        print(f"  control plane token (X-Pdutils-Sim-Token): export {CONTROL_TOKEN_ENV}={config.control_token}")
         sys.stdout.flush()
         wait_until_interrupted()
     print("PagerDuty simulator stopped")
@@ -112,9 +132,12 @@ def serve(args: argparse.Namespace) -> int:
 def _control(args: argparse.Namespace, method: str, route: str, body: dict[str, Any] | None = None) -> int:
     import httpx  # noqa: PLC0415 - imported on use, like every command's heavy imports
 
-    url = simulator_url(args)
+    from pdutils.simulator.config import CONTROL_TOKEN_HEADER  # noqa: PLC0415 - on use only
+
+    url, token = simulator_target(args)
+    headers = {CONTROL_TOKEN_HEADER: token} if token else {}
     try:
-        response = httpx.request(method, f"{url}/_sim/{route}", json=body, timeout=10)
+        response = httpx.request(method, f"{url}/_sim/{route}", json=body, headers=headers, timeout=10)
         document = response.json()
     except httpx.HTTPError as error:
         raise CommandError(
@@ -126,19 +149,34 @@ def _control(args: argparse.Namespace, method: str, route: str, body: dict[str, 
             f"{url} answered {response.status_code} without JSON: is it a PagerDuty simulator? Check --url",
             exit_status=FAILED,
         ) from error
+    if response.status_code == HTTPStatus.UNAUTHORIZED:
+        raise CommandError(
+            f"the simulator at {url} refused the control token: pass --control-token or set "
+            "PDUTILS_SIM_CONTROL_TOKEN (pdutils sim prints it when it starts)"
+        )
     print(json.dumps(document, indent=2))
     return 0 if response.is_success else 1
 
 
-def simulator_url(args: argparse.Namespace) -> str:
-    """--url, else $PDUTILS_SIM_URL, else the running local stack's simulator, else the standalone default."""
-    from pdutils.local.stack_record import read_running_record  # noqa: PLC0415 - on use only
+def simulator_target(args: argparse.Namespace) -> tuple[str, str | None]:
+    """The simulator's URL and control token.
 
+    URL: --url, else $PDUTILS_SIM_URL, else the running local stack's simulator, else the standalone default.
+    Token: --control-token, else $PDUTILS_SIM_CONTROL_TOKEN, else the running local stack's when its simulator
+    is the one addressed.
+    """
+    from pdutils.local.stack_record import read_running_record  # noqa: PLC0415 - on use only
+    from pdutils.simulator.config import CONTROL_TOKEN_ENV  # noqa: PLC0415 - on use only
+
+    record = read_running_record(args.template.resolve().parent)
     url: str | None = args.url or os.environ.get(URL_ENV)
     if not url:
-        record = read_running_record(args.template.resolve().parent)
         url = record.simulator_url if record is not None else None
-    return (url or f"http://127.0.0.1:{DEFAULT_PORT}").rstrip("/")
+    url = (url or f"http://127.0.0.1:{DEFAULT_PORT}").rstrip("/")
+    token: str | None = args.control_token or os.environ.get(CONTROL_TOKEN_ENV)
+    if not token and record is not None and (record.simulator_url or "").rstrip("/") == url:
+        token = record.simulator_control_token
+    return url, token
 
 
 def inject_fault(args: argparse.Namespace) -> int:

@@ -156,6 +156,7 @@ def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
                 region=target.region,
                 stack_name=stack.name,
                 simulator_url=simulator.base_url,
+                simulator_control_token=simulator.simulator.config.control_token,
                 api_url=api.url,
                 health_token_secret_id=next(
                     (env[HEALTH_TOKEN_VARIABLE] for env in environments.values() if env.get(HEALTH_TOKEN_VARIABLE)),

@@ -1,7 +1,8 @@
 """Where a running ``pdutils start`` can be found, so that other commands use its resources and simulator.
 
 ``pdutils start`` writes ``.aws-sam/pdutils-local/stack.json`` next to the template while it runs (its
-endpoints, its process id, the receiver's health token secret) and removes it when it stops. Reading it costs
+endpoints, its process id, the receiver's health token secret, the simulator's control token) and removes it
+when it stops. The file is readable by its owner only: the control token steers the simulator. Reading it costs
 one small file and one signal-0 check of the process id, so it stays cheap and reliable on a loaded machine;
 a record whose process is gone (a stack killed without cleaning up) is ignored.
 """
@@ -24,6 +25,7 @@ class LocalStackRecord:
     simulator_url: str | None
     api_url: str | None
     health_token_secret_id: str | None = None
+    simulator_control_token: str | None = field(default=None, repr=False)
     pid: int = field(default_factory=os.getpid)  # the process serving the stack
 
 
@@ -36,6 +38,8 @@ def write_record(template_dir: Path, record: LocalStackRecord) -> Path:
     path = record_path(template_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{record.pid}")
+    partial.touch(mode=0o600)
+    partial.chmod(0o600)  # touch() leaves the mode of a file left over by a crashed run
     partial.write_text(json.dumps(asdict(record), indent=2) + "\n")
     partial.replace(path)
     return path

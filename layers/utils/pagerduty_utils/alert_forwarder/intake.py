@@ -14,12 +14,28 @@ alone (``inbound_messages``).
 
 The whole record (SQS record, SNS record, EventBridge event) is what the mapping reads: ``normalize`` unwraps
 its envelopes itself.
+
+``ChannelTrust`` decides, from the record alone, whether the channel a message came through proves the AWS
+source its document claims (docs/security.md, "Channel trust"):
+
+- an EventBridge event at the top of a queue record, or a direct EventBridge invocation: a rule delivered it,
+  and only AWS may put events with an ``aws.`` source on a bus. Trusted;
+- an SNS notification (in a queue record, or a direct SNS invocation): trusted only when it is a CloudWatch
+  alarm notification on a topic named in ``ALARM_TOPIC_ARNS`` (topics nobody but CloudWatch may publish to).
+  CloudWatch publishes nothing else, and any other topic's publishers could write any document;
+- anything else in a queue record (a bare alarm notification, an alarm action's event, ...): neither the stack's
+  subscription (which keeps the SNS envelope) nor a rule sends that, so someone sent it to the queue directly.
+
+The record cannot prove more than this: SQS's ``SenderId`` of a service delivery is an undocumented AWS-owned
+id, and an SNS envelope's signature proves SNS signed it, not who published. That a direct sender cannot
+disguise itself as a rule or a topic is the queue policy's job.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -30,9 +46,58 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pagerduty_utils.alert_forwarder.batch import BatchReport, InboundMessage
 from pagerduty_utils.alert_forwarder.dead_letter import sqs_attributes
+from pagerduty_utils.data_transformer.assembly import json_object
 from pagerduty_utils.exceptions import RetryableError, ValidationError
 
 _TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+EVENTBRIDGE_CHANNEL = "eventbridge"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where a message came from, as far as its record tells: ``name`` scopes its unverified alerts' dedup keys."""
+
+    name: str
+    trusted: bool
+
+
+class ChannelTrust:
+    """Which channels prove the AWS source a message claims (see the module's docstring)."""
+
+    def __init__(self, alarm_topic_arns: Iterable[str] = ()) -> None:
+        self._alarm_topics = frozenset(alarm_topic_arns)
+
+    def channel_of(self, content: str | Mapping[str, Any]) -> Channel:
+        if not isinstance(content, Mapping):
+            return Channel("direct", trusted=False)
+        if content.get("eventSource") == "aws:sqs":
+            return self._queued(content)
+        if content.get("EventSource") == "aws:sns":
+            sns = content.get("Sns")
+            return self._topic(sns if isinstance(sns, Mapping) else {})
+        if "detail-type" in content:
+            return Channel(EVENTBRIDGE_CHANNEL, trusted=True)
+        return Channel("direct", trusted=False)
+
+    def _queued(self, record: Mapping[str, Any]) -> Channel:
+        body = record.get("body")
+        document = json_object(body) if isinstance(body, str) else None
+        if document is not None and document.get("Type") == "Notification":
+            return self._topic(document)
+        if document is not None and "detail-type" in document:
+            return Channel(EVENTBRIDGE_CHANNEL, trusted=True)
+        return Channel(f"sqs:{record.get('eventSourceARN') or 'unknown'}", trusted=False)
+
+    def _topic(self, notification: Mapping[str, Any]) -> Channel:
+        topic_arn = notification.get("TopicArn")
+        arn = topic_arn if isinstance(topic_arn, str) and topic_arn else "unknown"
+        if arn not in self._alarm_topics:
+            return Channel(f"sns:{arn}", trusted=False)
+        message = notification.get("Message")
+        document = json_object(message) if isinstance(message, str) else None
+        is_alarm = document is not None and "AlarmName" in document and "NewStateValue" in document
+        return Channel(f"sns:{arn}", trusted=is_alarm)
 
 
 class Trigger(StrEnum):

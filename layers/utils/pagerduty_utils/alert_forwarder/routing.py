@@ -9,9 +9,11 @@ reason and can be redriven once the rules or the secret are fixed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from pagerduty_utils.alert_forwarder.batch import Plan
+from pagerduty_utils.alert_forwarder.intake import ChannelTrust
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions, grouped, normalize, to_alert_event, to_change_event
 from pagerduty_utils.exceptions import ConfigurationError
@@ -23,19 +25,32 @@ RoutingKeys = Callable[[], Mapping[str, str]]
 
 class RoutingPlanner:
     """``Planner`` for the forwarder: ``normalize`` -> ``RoutingRules.route`` -> ``to_alert_event`` (or
-    ``to_change_event`` for a change: a deployment or stack update, or anything a rule's ``send_as`` names)."""
+    ``to_change_event`` for a change: a deployment or stack update, or anything a rule's ``send_as`` names).
 
-    def __init__(self, rules: RoutingRules, routing_keys: RoutingKeys, options: TransformOptions) -> None:
+    ``channels`` decides whether the message's channel proves the AWS source it claims; when it does not,
+    ``normalize`` maps the message as a custom alert of that channel.
+    """
+
+    def __init__(
+        self,
+        rules: RoutingRules,
+        routing_keys: RoutingKeys,
+        options: TransformOptions,
+        channels: ChannelTrust | None = None,
+    ) -> None:
         self._rules = rules
         self._routing_keys = routing_keys
         self._options = options
+        self._channels = channels or ChannelTrust()
 
     def plan(self, content: str | Mapping[str, Any]) -> Plan:
         events = []
         changes = []
         dropped = 0
         unroutable: list[str] = []
-        for alert in normalize(content, options=self._options):
+        channel = self._channels.channel_of(content)
+        options = self._options if channel.trusted else replace(self._options, unverified_channel=channel.name)
+        for alert in normalize(content, options=options):
             decision = self._rules.route(alert)
             if decision.drop:
                 dropped += 1

@@ -22,7 +22,7 @@ from pagerduty_utils.alert_forwarder.change_delivery import ChangeDelivery
 from pagerduty_utils.alert_forwarder.dead_letter import DeadLetterQueue
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
 from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies
-from pagerduty_utils.alert_forwarder.intake import inbound_messages, response_for, trigger_of
+from pagerduty_utils.alert_forwarder.intake import ChannelTrust, inbound_messages, response_for, trigger_of
 from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
 from pagerduty_utils.alert_forwarder.routing import RoutingPlanner, secret_routing_keys
 from pagerduty_utils.api_client import (
@@ -118,6 +118,7 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
             RoutingRules.from_settings(settings),
             secret_routing_keys(settings.routing_keys_secret_id, max_age=settings.secrets_cache_seconds),
             TransformOptions(insufficient_data_action=settings.insufficient_data_action),
+            ChannelTrust(settings.alarm_topic_arn_list),
         ),
         sender=sender,
         ledger=ledger,

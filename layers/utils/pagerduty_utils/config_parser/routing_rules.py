@@ -5,6 +5,11 @@ bad globs or regular expressions, unknown sources and unset environment variable
 naming the exact place (``rules[2].match.region[0]``). ``${NAME}`` and ``${NAME:-default}`` are replaced in
 string values after parsing, so a variable's value can never change the document's structure; ``$$`` is a
 literal ``$``. Rules hold routing key *names*; the keys themselves live in the ROUTING_KEYS secret.
+
+``re:`` expressions are RE2's (``google-re2``): matching takes time linear in the value whatever the expression,
+so an operator's ``(a+)+$`` cannot stall the forwarder on a crafted alarm name, which Python's backtracking
+``re`` would (see bench/bench_routing_regex.py). Globs go through fnmatch's translation, which cannot backtrack
+catastrophically.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
+import re2
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
@@ -36,13 +42,30 @@ _REGEX_PREFIX = "re:"
 _DOCUMENT = "routing rules"
 
 
+def _regex_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # a bad expression becomes a ConfigurationError; RE2 must not also print it
+    return options
+
+
+_RE2_OPTIONS = _regex_options()
+
+
+def _compile_regex(expression: str) -> _Matcher:
+    try:
+        return re2.compile(expression, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(reason) from None
+
+
 def _check_pattern(pattern: str) -> str:
-    """A glob (fnmatch) or, with the ``re:`` prefix, a regular expression; both must compile."""
+    """A glob (fnmatch) or, with the ``re:`` prefix, an RE2 regular expression; both must compile."""
     if pattern.startswith(_REGEX_PREFIX):
         try:
-            re.compile(pattern.removeprefix(_REGEX_PREFIX))
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+            _compile_regex(pattern.removeprefix(_REGEX_PREFIX))
+        except ValueError as exc:
+            raise ValueError(f"invalid regular expression {pattern!r} (RE2 syntax): {exc}") from None
     elif pattern.count("[") != pattern.count("]"):
         raise ValueError(f"invalid glob {pattern!r}: unbalanced brackets")
     return pattern
@@ -174,24 +197,35 @@ class _CompiledRule:
         return all(_fits(pattern, alert.resource_tags.get(key)) for key, pattern in self.tags.items())
 
 
-def _compile(patterns: list[str] | None) -> re.Pattern[str] | None:
-    """One regular expression matching any of ``patterns`` (globs are translated by fnmatch)."""
-    if not patterns:
-        return None
-    parts = [
-        f"(?:{pattern.removeprefix(_REGEX_PREFIX)})"
-        if pattern.startswith(_REGEX_PREFIX)
-        else fnmatch.translate(pattern)
-        for pattern in patterns
-    ]
-    return re.compile("|".join(f"(?:{part})" for part in parts))
+class _Matcher(Protocol):
+    def fullmatch(self, value: str) -> object | None: ...
 
 
-def _fits(pattern: re.Pattern[str] | None, value: str | None) -> bool:
-    """No criterion always fits; a criterion never fits a missing value. Regexes must match the whole value."""
-    if pattern is None:
+class _Criterion:
+    """The patterns of one criterion: globs as one Python expression, ``re:`` expressions as one RE2 expression."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        globs = [fnmatch.translate(pattern) for pattern in patterns if not pattern.startswith(_REGEX_PREFIX)]
+        expressions = [pattern.removeprefix(_REGEX_PREFIX) for pattern in patterns if pattern.startswith(_REGEX_PREFIX)]
+        self._matchers: list[_Matcher] = []
+        if globs:
+            self._matchers.append(re.compile("|".join(f"(?:{glob})" for glob in globs)))
+        if expressions:
+            self._matchers.append(_compile_regex("|".join(f"(?:{expression})" for expression in expressions)))
+
+    def fits(self, value: str) -> bool:
+        return any(matcher.fullmatch(value) is not None for matcher in self._matchers)
+
+
+def _compile(patterns: list[str] | None) -> _Criterion | None:
+    return _Criterion(patterns) if patterns else None
+
+
+def _fits(criterion: _Criterion | None, value: str | None) -> bool:
+    """No criterion always fits; a criterion never fits a missing value. Patterns must match the whole value."""
+    if criterion is None:
         return True
-    return value is not None and pattern.fullmatch(value) is not None
+    return value is not None and criterion.fits(value)
 
 
 class RoutingRules:

@@ -14,10 +14,12 @@
 Modules: ``envelopes`` (what kind of message this is), one mapping module per source family (``alarms``,
 ``findings``, ``health``, ``workflows``, ``deployments``, ``infrastructure``, ``security``) over
 ``service_events`` (pairing), ``messages`` (custom events), ``generic`` with ``wording`` (severity by words) and
-``grouping`` (a rule's ``group_by``), ``assembly`` (building a cleaned alert) and ``model`` (the types,
-``to_alert_event`` and ``to_change_event``). The mapping is documented source by source in docs/forwarder.md.
-Input that can never be processed raises ``ValidationError`` with the reason; input that intentionally yields
-nothing (an INSUFFICIENT_DATA alarm with the "ignore" option, a job that started) returns an empty list.
+``grouping`` (a rule's ``group_by``), ``assembly`` (building a cleaned alert), ``provenance`` (what a
+service-shaped alert becomes when ``TransformOptions.unverified_channel`` says its channel does not prove its
+source) and ``model`` (the types, ``to_alert_event`` and ``to_change_event``). The mapping is documented source by
+source in docs/forwarder.md. Input that can never be processed raises ``ValidationError`` with the reason; input
+that intentionally yields nothing (an INSUFFICIENT_DATA alarm with the "ignore" option, a job that started)
+returns an empty list.
 """
 
 from pagerduty_utils.data_transformer.alarms import ALARM_SEVERITY, alarm_severity

@@ -29,6 +29,7 @@ from pagerduty_utils.data_transformer.health import health_alerts
 from pagerduty_utils.data_transformer.infrastructure import autoscaling_alerts, ecs_alerts, rds_alerts
 from pagerduty_utils.data_transformer.messages import custom_alert
 from pagerduty_utils.data_transformer.model import DEFAULT_OPTIONS, NormalizedAlert, TransformOptions
+from pagerduty_utils.data_transformer.provenance import as_claimed
 from pagerduty_utils.data_transformer.security import (
     CLOUDTRAIL_API_CALL,
     config_alerts,
@@ -56,7 +57,10 @@ def normalize(
     message: str | Mapping[str, Any], *, options: TransformOptions = DEFAULT_OPTIONS
 ) -> list[NormalizedAlert]:
     """The alerts one message stands for (several for a multi-finding Security Hub event, none when ignored)."""
-    return _from_document(_decode_object(message, what="message"), options, depth=0)
+    alerts = _from_document(_decode_object(message, what="message"), options, depth=0)
+    if options.unverified_channel is None:
+        return alerts
+    return [as_claimed(alert, options.unverified_channel) for alert in alerts]
 
 
 def _decode_object(message: Any, *, what: str) -> Mapping[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pagerduty_utils.data_transformer.assembly import FIELD_LIMIT, build_alert
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert
+from pagerduty_utils.data_transformer.provenance import check_custom_dedup_key
 from pagerduty_utils.data_transformer.sources.custom import CustomAlertEvent
 from pagerduty_utils.formatters import clean_text
 from pagerduty_utils.pagerduty_events import EventAction
@@ -15,7 +16,7 @@ def custom_alert(event: CustomAlertEvent) -> NormalizedAlert:
     return build_alert(
         source=AlertSource.CUSTOM,
         action=EventAction.RESOLVE if detail.state == "resolved" else EventAction.TRIGGER,
-        dedup_key=detail.dedup_key or f"app/{event.source}/{summary}",
+        dedup_key=check_custom_dedup_key(detail.dedup_key) if detail.dedup_key else f"app/{event.source}/{summary}",
         occurred_at=detail.timestamp or event.time,
         name=summary,
         account=event.account,

@@ -67,9 +67,16 @@ class NormalizedAlert(BaseModel):
 
 @dataclass(frozen=True)
 class TransformOptions:
-    """Choices the mapping leaves to the operator (``INSUFFICIENT_DATA_ACTION`` in the forwarder's settings)."""
+    """Choices the mapping leaves to the operator (``INSUFFICIENT_DATA_ACTION`` in the forwarder's settings), and
+    where the message came from.
+
+    ``unverified_channel`` names the channel when it does not prove the AWS source a document claims (the caller
+    decides; the forwarder's ``alert_forwarder.intake.ChannelTrust``): service-shaped alerts from it become custom
+    alerts of that channel (``provenance.as_claimed``). None: the caller vouches for the source.
+    """
 
     insufficient_data_action: Literal["ignore", "trigger", "resolve"] = "ignore"
+    unverified_channel: str | None = None
 
 
 DEFAULT_OPTIONS = TransformOptions()
