@@ -37,8 +37,13 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
+SAMPLE_ALARM_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:pagerduty-alerts"
+
+
 @pytest.fixture
-def forwarder(forwarder_stack: ForwarderStack, pd_sim: SimulatorHandle) -> Forwarder:
+def forwarder(forwarder_stack: ForwarderStack, pd_sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Forwarder:
+    # The samples' alarms come from the stack's alert topic, which the template names as CloudWatch-only.
+    monkeypatch.setenv("ALARM_TOPIC_ARNS", SAMPLE_ALARM_TOPIC_ARN)
     return build_forwarder(load_settings(ForwarderSettings))
 
 
