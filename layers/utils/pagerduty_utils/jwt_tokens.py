@@ -160,6 +160,7 @@ class TokenAuthority:
         issued_at, expires_at = _timestamp(claims, "iat"), _timestamp(claims, "exp")
         if expires_at - issued_at > self._policy.max_lifetime_seconds:
             raise InvalidTokenError(f"token lifetime exceeds {self._policy.max_lifetime_seconds} seconds")
+        self._check_validity_period(claims, issued_at, expires_at)
         token_id = claims.get("jti")
         return VerifiedToken(
             subject=claims["sub"],
@@ -167,6 +168,15 @@ class TokenAuthority:
             issued_at=datetime.fromtimestamp(issued_at, UTC),
             expires_at=datetime.fromtimestamp(expires_at, UTC),
         )
+
+    def _check_validity_period(self, claims: dict[str, Any], issued_at: int, expires_at: int) -> None:
+        """Expiry and not-before against this authority's clock (PyJWT would read the wall clock itself)."""
+        now, leeway = self._clock(), self._policy.leeway_seconds
+        if expires_at <= now - leeway:
+            raise ExpiredTokenError("token has expired")
+        not_before = max(issued_at, _timestamp(claims, "nbf")) if "nbf" in claims else issued_at
+        if not_before > now + leeway:
+            raise InvalidTokenError("token is not valid yet")
 
     def _decode(self, token: str) -> dict[str, Any]:
         """The claims, checked against the first key whose signature matches (claims are only read after a
@@ -187,8 +197,14 @@ class TokenAuthority:
                     algorithms=list(ALLOWED_ALGORITHMS),
                     audience=self._policy.audience,
                     issuer=self._policy.issuer,
-                    leeway=self._policy.leeway_seconds,
-                    options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
+                    # The validity period is checked against our clock, in _check_validity_period.
+                    options={
+                        "require": list(REQUIRED_CLAIMS),
+                        "strict_aud": True,
+                        "verify_exp": False,
+                        "verify_iat": False,
+                        "verify_nbf": False,
+                    },
                 )
             except jwt.InvalidSignatureError:
                 continue
@@ -210,14 +226,11 @@ def _refusal(error: jwt.InvalidTokenError) -> InvalidTokenError:
     """Our error for PyJWT's, with a reason of our own (PyJWT's messages may quote claim values)."""
     import jwt  # noqa: PLC0415  # deferred, see the module docstring
 
-    if isinstance(error, jwt.ExpiredSignatureError):
-        return ExpiredTokenError("token has expired")
     if isinstance(error, jwt.MissingRequiredClaimError):
         return InvalidTokenError(f"token lacks the {error.claim!r} claim")
     reasons: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
         (jwt.InvalidAudienceError, "token is for another audience"),
         (jwt.InvalidIssuerError, "token is from another issuer"),
-        (jwt.ImmatureSignatureError, "token is not valid yet"),
         (jwt.DecodeError, "token is malformed"),
     )
     reason = next((text for error_type, text in reasons if isinstance(error, error_type)), "token claims are invalid")
