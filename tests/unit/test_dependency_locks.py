@@ -20,13 +20,22 @@ from pdutils.supply_chain.licences import UNKNOWN, declared_licence
 from pdutils.supply_chain.locks import canonical_name, pinned_versions
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-DEV_LOCK = REPOSITORY / "requirements" / "dev.txt"
+REQUIREMENTS = REPOSITORY / "requirements"
+DEV_LOCK = REQUIREMENTS / "dev.txt"
+TOOL_LOCKS = {tool: (REQUIREMENTS / f"{tool}.in", REQUIREMENTS / f"{tool}.txt") for tool in ("sam", "checkov")}
 LAYER_LOCK = REPOSITORY / "layers" / "utils" / "requirements.txt"
-FLOORS = REPOSITORY / "requirements" / "floors.txt"
+FLOORS = REQUIREMENTS / "floors.txt"
 LICENCES = REPOSITORY / "docs" / "licences.md"
 PROJECT = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]
 RUNTIME = [Requirement(text) for text in PROJECT["dependencies"]]
 DEVELOPMENT = [Requirement(text) for text in PROJECT["optional-dependencies"]["dev"]]
+ALL_LOCKS = [DEV_LOCK, LAYER_LOCK, *(lock for _, lock in TOOL_LOCKS.values())]
+
+
+def requirements_in(path: Path) -> list[Requirement]:
+    """The requirements of a requirements file or a constraints file, comments left out."""
+    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    return [Requirement(line) for line in lines if line]
 
 
 def requirement_lines(lock: Path) -> list[str]:
@@ -37,8 +46,12 @@ def requirement_lines(lock: Path) -> list[str]:
 
 @pytest.mark.parametrize(
     ("lock", "requirements"),
-    [(DEV_LOCK, RUNTIME + DEVELOPMENT), (LAYER_LOCK, RUNTIME)],
-    ids=["dev", "layer"],
+    [
+        (DEV_LOCK, RUNTIME + DEVELOPMENT),
+        (LAYER_LOCK, RUNTIME),
+        *((lock, requirements_in(source)) for source, lock in TOOL_LOCKS.values()),
+    ],
+    ids=["dev", "layer", *TOOL_LOCKS],
 )
 def test_every_direct_dependency_is_locked_within_its_range(lock: Path, requirements: list[Requirement]) -> None:
     pins = pinned_versions(lock)
@@ -49,16 +62,16 @@ def test_every_direct_dependency_is_locked_within_its_range(lock: Path, requirem
 
 
 def test_indirect_dependencies_are_locked_above_their_security_floors() -> None:
-    floors = [Requirement(line.split("#")[0]) for line in FLOORS.read_text().splitlines() if line.split("#")[0].strip()]
+    floors = requirements_in(FLOORS)
     assert floors
-    for lock in (DEV_LOCK, LAYER_LOCK):
+    for lock in ALL_LOCKS:
         pins = pinned_versions(lock)
         for floor in floors:
             name = canonical_name(floor.name)
             assert name not in pins or floor.specifier.contains(pins[name], prereleases=True), (lock.name, name)
 
 
-@pytest.mark.parametrize("lock", [DEV_LOCK, LAYER_LOCK], ids=["dev", "layer"])
+@pytest.mark.parametrize("lock", ALL_LOCKS, ids=lambda lock: lock.name)
 def test_every_locked_package_carries_hashes(lock: Path) -> None:
     lines = requirement_lines(lock)
     assert len(lines) >= len(pinned_versions(lock)) > 10  # a package may be pinned once per Python version range
