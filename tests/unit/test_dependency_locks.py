@@ -17,7 +17,8 @@ from packaging.requirements import Requirement
 
 from pdutils.supply_chain.audit import CLEAN, NOT_AUDITED, VULNERABLE, main, verdict
 from pdutils.supply_chain.licences import UNKNOWN, declared_licence
-from pdutils.supply_chain.locks import canonical_name, pinned_versions
+from pdutils.supply_chain.locks import canonical_name, pinned_versions, unlocked_dependencies
+from pdutils.supply_chain.locks import main as locks_main
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 REQUIREMENTS = REPOSITORY / "requirements"
@@ -165,3 +166,13 @@ def test_licences_are_read_from_the_metadata_a_package_declares(tmp_path: Path, 
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(f"Metadata-Version: 2.4\nName: example\nVersion: 1.0\n{fields}")
     assert declared_licence(metadata.PathDistribution(dist_info).metadata) == expected
+
+
+def test_a_dependency_added_without_relocking_is_named_before_anything_is_installed(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        (REPOSITORY / "pyproject.toml").read_text().replace("dev = [\n", 'dev = [\n  "Redis_Lite>=6.2",\n  "pyjwt",\n')
+    )
+    assert unlocked_dependencies(REPOSITORY / "pyproject.toml", DEV_LOCK) == []
+    assert unlocked_dependencies(pyproject, DEV_LOCK) == ["Redis_Lite"]
+    assert locks_main([str(pyproject), str(DEV_LOCK)]) == 1
