@@ -35,7 +35,7 @@ from typing import Any, TextIO
 import boto3
 import httpx
 
-from pdutils.child_servers import servers_in_child_process
+from pdutils.child_servers import SIMULATOR_CONTROL_HEADERS, servers_in_child_process
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SIMULATED_LATENCY_SECONDS = 0.05
@@ -63,14 +63,16 @@ class Servers:
 
     def reset(self) -> None:
         httpx.post(f"{self.aws_url}/moto-api/reset", timeout=10).raise_for_status()
-        httpx.post(f"{self.pagerduty_url}/_sim/reset", timeout=10).raise_for_status()
+        httpx.post(f"{self.pagerduty_url}/_sim/reset", headers=SIMULATOR_CONTROL_HEADERS, timeout=10).raise_for_status()
 
     def latency(self, seconds: float) -> None:
         fault = {"delay": seconds, "count": None, "path_prefix": "/v2/enqueue"}
-        httpx.post(f"{self.pagerduty_url}/_sim/faults", json=fault, timeout=10).raise_for_status()
+        httpx.post(
+            f"{self.pagerduty_url}/_sim/faults", json=fault, headers=SIMULATOR_CONTROL_HEADERS, timeout=10
+        ).raise_for_status()
 
     def accepted_events(self) -> int:
-        state = httpx.get(f"{self.pagerduty_url}/_sim/state", timeout=30).json()
+        state = httpx.get(f"{self.pagerduty_url}/_sim/state", headers=SIMULATOR_CONTROL_HEADERS, timeout=30).json()
         return sum(1 for request in state["requests"] if request["path"] == "/v2/enqueue" and request["status"] == 202)
 
 

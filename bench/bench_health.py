@@ -25,7 +25,7 @@ from pagerduty_utils.health_monitor.runner import run_checks
 from pagerduty_utils.health_monitor.wiring import HealthDependencies, build_checks
 from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.settings import HealthSettings, load_settings
-from pdutils.child_servers import servers_in_child_process
+from pdutils.child_servers import SIMULATOR_CONTROL_HEADERS, servers_in_child_process
 from pdutils.moto_server import LOCAL_CREDENTIALS
 from pdutils.testing.health import create_health_resources
 
@@ -96,7 +96,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ.update(create_health_resources(simulator_url).environment)
         print_run_times("local moto server and simulator", run_times(args.runs))
         fault = {"delay": PAGERDUTY_LATENCY_SECONDS, "count": None}
-        httpx.post(f"{simulator_url}/_sim/faults", json=fault, timeout=10).raise_for_status()
+        httpx.post(
+            f"{simulator_url}/_sim/faults", json=fault, headers=SIMULATOR_CONTROL_HEADERS, timeout=10
+        ).raise_for_status()
         print_run_times(f"with {PAGERDUTY_LATENCY_SECONDS * 1000:.0f} ms PagerDuty latency", run_times(args.runs))
 
 

@@ -34,7 +34,10 @@ from aws_lambda_powertools.utilities.circuit_breaker import (
     CircuitTransition,
     circuit_breaker,
 )
-from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
+from aws_lambda_powertools.utilities.circuit_breaker.persistence import (
+    CircuitBreakerDynamoDBPersistence,
+    CircuitBreakerPersistenceLayer,
+)
 from aws_lambda_powertools.utilities.circuit_breaker.persistence.record import CircuitStateRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -211,12 +214,16 @@ class SharedCircuitStore(CircuitBreakerDynamoDBPersistence):
 
 
 class Circuit:
-    """One named circuit: ``circuit.call(fn)``, ``await circuit.call_async(coro_fn)``, ``circuit.open_for()``."""
+    """One named circuit: ``circuit.call(fn)``, ``await circuit.call_async(coro_fn)``, ``circuit.open_for()``.
+
+    With a ``SharedCircuitStore`` the failures are counted in the table, across containers; with another
+    Powertools persistence (one process's memory, say) Powertools counts them, which is then the whole scope.
+    """
 
     def __init__(
         self,
         name: str,
-        store: SharedCircuitStore,
+        store: CircuitBreakerPersistenceLayer,
         *,
         failure_types: tuple[type[Exception], ...],
         failure_threshold: int,
@@ -228,8 +235,9 @@ class Circuit:
         self.name = name
         # One successful probe closes the circuit: the async face runs calls on pooled threads, and Powertools
         # counts probe successes per thread, so a higher threshold could strand the circuit half-open.
+        self._shared = store if isinstance(store, SharedCircuitStore) else None
         self._config = CircuitBreakerConfig(
-            failure_threshold=_UNREACHABLE_THRESHOLD,
+            failure_threshold=_UNREACHABLE_THRESHOLD if self._shared else failure_threshold,
             recovery_timeout=recovery_seconds,
             success_threshold=1,
             handled_exceptions=failure_types,
@@ -261,7 +269,7 @@ class Circuit:
             persistence_store=self._persistence,
             config=self._config,
             on_transition=_log_transition,
-        )(self._counted(operation))
+        )(self._counted(operation, self._shared) if self._shared else operation)
         try:
             result: T = guarded()
         except CircuitBreakerOpenError as exc:
@@ -279,16 +287,16 @@ class Circuit:
 
         return await loop.run_in_executor(self._workers(), self.call, run_on_loop)
 
-    def _counted(self, operation: Callable[[], T]) -> Callable[[], T]:
+    def _counted(self, operation: Callable[[], T], shared: SharedCircuitStore) -> Callable[[], T]:
         """``operation`` with its outcome counted in the shared store while the circuit is closed (Powertools
         handles a probe's outcome itself)."""
 
         def counted() -> T:
-            closed = self._persistence.get_state(self.name).state is CircuitState.CLOSED
+            closed = shared.get_state(self.name).state is CircuitState.CLOSED
             try:
                 result = operation()
             except self._failure_types:
-                if closed and self._persistence.record_failure(self.name, self._failure_threshold):
+                if closed and shared.record_failure(self.name, self._failure_threshold):
                     _log_transition(
                         CircuitTransition(
                             circuit_name=self.name, from_state=CircuitState.CLOSED, to_state=CircuitState.OPEN
@@ -296,7 +304,7 @@ class Circuit:
                     )
                 raise
             if closed:
-                self._persistence.record_success(self.name)
+                shared.record_success(self.name)
             return result
 
         return counted
@@ -335,3 +343,18 @@ def _log_transition(transition: CircuitTransition) -> None:
             "to_state": str(transition.to_state),
         },
     )
+
+
+# The utils README imports its decorator from here: ``from pagerduty_utils.circuit_breaker import CircuitBreaker``.
+# It is built on ``Circuit`` in its own module and loaded on first use (PEP 562), so importing this module for
+# ``Circuit`` alone costs nothing more. Type checkers see the import; the interpreter runs ``__getattr__``.
+if TYPE_CHECKING:
+    from pagerduty_utils.circuit_breaker_decorator import CircuitBreaker as CircuitBreaker  # noqa: PLC0414  # re-export
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name == "CircuitBreaker":
+            from pagerduty_utils.circuit_breaker_decorator import CircuitBreaker  # noqa: PLC0415  # see above
+
+            return CircuitBreaker
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,13 +17,14 @@ from typing import Any
 import boto3
 
 from pagerduty_utils import secrets
+from pagerduty_utils.alert_forwarder.change_delivery import ChangeDelivery
 from pagerduty_utils.alert_forwarder.dead_letter import DeadLetterQueue
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
 from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies
 from pagerduty_utils.alert_forwarder.held_alerts import HeldAlerts
 from pagerduty_utils.alert_forwarder.hold_watch import PROBE_DEDUP_KEY, HoldWatch
 from pagerduty_utils.alert_forwarder.holding import HoldPolicy
-from pagerduty_utils.alert_forwarder.intake import Trigger, inbound_messages, response_for, trigger_of
+from pagerduty_utils.alert_forwarder.intake import ChannelTrust, Trigger, inbound_messages, response_for, trigger_of
 from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
 from pagerduty_utils.alert_forwarder.routing import RoutingKeys, RoutingPlanner, secret_routing_keys
 from pagerduty_utils.api_client import (
@@ -41,7 +42,7 @@ from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
 from pagerduty_utils.exceptions import RetryableError
 from pagerduty_utils.metrics_collector import metrics_collector
-from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
+from pagerduty_utils.pagerduty_events import AlertEvent, ChangeEvent, EventAction
 from pagerduty_utils.rate_limiter import RateLimiter
 from pagerduty_utils.settings import ForwarderSettings
 from pagerduty_utils.state_table import circuit_key_for_url
@@ -75,7 +76,7 @@ class Forwarder:
 
 
 class PagerDutySender:
-    """The Events API client as the pipeline's ``AlertSender``.
+    """The Events API client as the pipeline's ``AlertSender`` and ``ChangeSender``.
 
     Running out of invocation time is not PagerDuty failing: ``DeadlineExceededError`` is re-raised as a plain
     ``RetryableError`` so that it never counts towards opening the circuit.
@@ -87,6 +88,12 @@ class PagerDutySender:
     async def send(self, event: AlertEvent, *, deadline: float | None = None) -> EventResult:
         try:
             return await self._client.send(event, deadline=deadline)
+        except DeadlineExceededError as exc:
+            raise RetryableError(str(exc), retry_after=exc.retry_after) from None
+
+    async def send_change(self, event: ChangeEvent, *, deadline: float | None = None) -> EventResult:
+        try:
+            return await self._client.send_change(event, deadline=deadline)
         except DeadlineExceededError as exc:
             raise RetryableError(str(exc), retry_after=exc.retry_after) from None
 
@@ -120,19 +127,20 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
     held_alerts = HeldAlerts(
         table, client=dynamodb, retention_seconds=settings.hold_horizon_seconds + settings.retry_max_backoff_seconds
     )
+    ledger = DeliveryLedger(table, retention_seconds=settings.ledger_retention_days * _SECONDS_PER_DAY, client=dynamodb)
+    limiter = RateLimiter(
+        table, limit_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst, client=dynamodb
+    )
     dependencies = ForwarderDependencies(
         planner=RoutingPlanner(
             RoutingRules.from_settings(settings),
             routing_keys,
             TransformOptions(insufficient_data_action=settings.insufficient_data_action),
+            ChannelTrust(settings.alarm_topic_arn_list),
         ),
         sender=sender,
-        ledger=DeliveryLedger(
-            table, retention_seconds=settings.ledger_retention_days * _SECONDS_PER_DAY, client=dynamodb
-        ),
-        limiter=RateLimiter(
-            table, limit_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst, client=dynamodb
-        ),
+        ledger=ledger,
+        limiter=limiter,
         circuit=circuit,
         metrics=metrics_collector,
         dead_letters=DeadLetterQueue(settings.dead_letter_queue_url, client=sqs)
@@ -142,6 +150,14 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
         held_alerts=held_alerts,
         concurrency=settings.delivery_concurrency,
         hold=hold,
+        changes=ChangeDelivery(
+            sender=sender,
+            ledger=ledger,
+            limiter=limiter,
+            circuit=circuit,
+            metrics=metrics_collector,
+            concurrency=settings.delivery_concurrency,
+        ),
     )
     # The probe is one attempt: its result is the circuit's evidence, and a retry would outlast the probe lease.
     probe_client = AsyncEventsClient.from_settings(settings, retry=RetryPolicy(max_attempts=1))
