@@ -107,7 +107,7 @@ ROLE_USES: dict[str, dict[str, Use]] = {
 }
 # The state-table items each role may touch (pagerduty_utils.state_table.KeyPrefix).
 ROLE_KEY_PREFIXES = {
-    "AlertForwarderRole": {KeyPrefix.ALERT, KeyPrefix.RATE_LIMIT, KeyPrefix.CIRCUIT},
+    "AlertForwarderRole": {KeyPrefix.ALERT, KeyPrefix.RATE_LIMIT, KeyPrefix.CIRCUIT, KeyPrefix.HELD},
     "WebhookReceiverRole": {KeyPrefix.WEBHOOK, KeyPrefix.INCIDENT, KeyPrefix.HEALTH},
     "HealthCheckerRole": {KeyPrefix.HEALTH, KeyPrefix.CIRCUIT},
 }
