@@ -12,9 +12,10 @@ one probe call is let through. Unset thresholds come from the configuration
 
 Where the state lives: in the DynamoDB state table when one is configured (``table_name=``, else the
 configuration's ``state_table`` / ``STATE_TABLE_NAME``), shared by every process and container using the same
-circuit name, failures counted across them (``circuit_breaker.SharedCircuitStore``); otherwise in this process (``InProcessCircuitPersistence``), shared by every breaker of that name.
-The circuit is named after the decorated function unless ``name`` is given, and is built on its first call, so
-``configure()`` may run after the decorated module was imported.
+circuit name, failures counted across them (``circuit_breaker.SharedCircuitStore``); otherwise in this process
+(``InProcessCircuitPersistence``), shared by every breaker of that name. The circuit is named after the decorated
+function unless ``name`` is given, and is built on its first call, so ``configure()`` may run after the decorated
+module was imported.
 """
 
 from __future__ import annotations
