@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from pdutils.cli import main
-from pdutils.commands.demo import LOCAL_ENV_VARS_FILE, SAMPLE_EVENTS
-from pdutils.local.environment import load_env_vars_file
+from pdutils.commands.demo import SAMPLE_EVENTS
+from pdutils.local.environment import LOCAL_ENV_VARS_FILE, load_env_vars_file
 from pdutils.local.local_stack import LocalStack, LocalStackConfig, running_local_stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
