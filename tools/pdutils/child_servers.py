@@ -8,7 +8,7 @@ hold back the simulator's answers), so what is timed is the code under test, not
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
@@ -33,7 +33,7 @@ def _serve_simulator(address: Connection, stop: Event, validate: bool) -> None:
 
 
 @contextmanager
-def _child_server(name: str, target: object, *args: object) -> Iterator[str]:
+def _child_server(name: str, target: Callable[..., None], *args: object) -> Iterator[str]:
     """Starts ``target(address, stop, *args)`` in a child process; yields the URL it sends back."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
