@@ -4,7 +4,7 @@ Run time against the local stack (moto server and PagerDuty simulator, in a chil
 this interpreter's GIL): every check alone, then all of them concurrently. Target: the concurrent run close to
 the slowest single check, never past the deadline. Repeated with 300 ms of PagerDuty latency.
 
-The cold start of every handler is measured the same way by bench/cold_start.py.
+The cold start of every handler is measured the same way by bench/bench_cold_start.py.
 
     .venv/bin/python bench/bench_health.py [--runs 7]
 """
