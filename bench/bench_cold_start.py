@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import hashlib
 import json
 import os
 import platform
@@ -38,7 +37,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -47,6 +45,7 @@ from pathlib import Path
 
 from pdutils.testing.bench_report import Figure, emit, ratio_figure
 from pdutils.testing.lambda_environments import HANDLER_ENVIRONMENTS, HandlerEnvironment
+from pdutils.testing.layer_build import deployed_packages
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 LAYER_SOURCE = REPOSITORY / "layers" / "utils"
@@ -78,32 +77,8 @@ def init_program(function: HandlerEnvironment) -> str:
 
 
 def layer_packages(requirements: Path = REQUIREMENTS, name: str = "layer-packages") -> Path:
-    """The third-party packages of ``requirements`` for this interpreter, built once per file and Python."""
-    fingerprint = hashlib.sha256(requirements.read_bytes() + sys.version.encode() + platform.machine().encode())
-    target = CACHE / f"{name}-{fingerprint.hexdigest()[:16]}"
-    if target.is_dir():
-        return target
-    CACHE.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CACHE, prefix="building-") as building:
-        print(f"Building {target.relative_to(REPOSITORY)} (once) ...", file=sys.stderr)
-        subprocess.run(  # noqa: S603  # this interpreter's pip, the project's requirements file
-            [
-                sys.executable,
-                *(
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--no-input",
-                    "--no-warn-conflicts",
-                ),
-                *("--target", building, "--requirement", str(requirements)),
-            ],
-            check=True,
-        )
-        Path(building).rename(target)
-    return target
+    """The third-party packages of ``requirements`` as deployed (installed, pruned, compiled), built once."""
+    return deployed_packages(requirements, CACHE, name)
 
 
 def compile_project_modules() -> None:
@@ -383,6 +358,7 @@ def first_alert(packages: Path, naive_packages: Path, runs: int) -> FirstAlert:
 
     forwarder = next(function for function in HANDLER_ENVIRONMENTS if function.name == "alert_forwarder")
     samples: dict[str, list[Sample]] = defaultdict(list)
+    os.environ.update(LOCAL_CREDENTIALS)  # this process provisions the stack and reads the queue
     with servers_in_child_process(validate=False) as (aws_url, pagerduty_url):
         stack, stack_environment = provision_forwarder_stack(aws_url)
         remote = {
