@@ -325,6 +325,7 @@ def print_breakdown(parts: Mapping[str, Mapping[str, float]], slowest: str, runs
 
 
 NAIVE_FORWARDER = REPOSITORY / "bench" / "peers" / "naive_forwarder"
+NAIVE = "naive Powertools + official client handler"
 FIRST_ALERT_PROGRAM = """
 import json, sys
 event = json.loads(sys.stdin.read())
@@ -398,7 +399,8 @@ def median_sample(samples: Sequence[Sample]) -> Sample:
 
 def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
     """Each handler's Init against the floor, the naive handler's beside them, and the forwarder's first
-    alert against the naive forwarder's (CPU time of the child; wall time in the note)."""
+    alert against the naive forwarder's, with the floor beside it (CPU time of the children, the steadier
+    figure on a shared machine; wall time in the notes)."""
     by_label = {row.label: row for row in rows}
     floor = by_label[FLOOR_LABEL]
     result = [
@@ -409,19 +411,24 @@ def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
         for label, at_most in [(f"{function.name}: {INIT_LABEL}", 1.2) for function in HANDLER_ENVIRONMENTS]
         + [(NAIVE_INIT_LABEL, None)]
     ]
-    result.append(
+    first_name = "alert_forwarder: Init + first alert delivered, CPU"
+    result += [
+        replace(
+            ratio_figure(first_name, first.ours.cpu_ms, "ms", NAIVE, first.naive.cpu_ms, at_most=0.6),
+            note=f"wall {first.ours.wall_ms:.0f} ms vs {first.naive.wall_ms:.0f} ms",
+        ),
         replace(
             ratio_figure(
-                "alert_forwarder: Init + first alert delivered, wall",
-                first.ours.wall_ms,
+                "floor (no project code, nothing delivered), CPU",
+                floor.cpu_ms,
                 "ms",
-                "naive Powertools + official client handler",
-                first.naive.wall_ms,
-                at_most=0.6,
+                NAIVE,
+                first.naive.cpu_ms,
+                at_most=None,
             ),
-            note=f"CPU {first.ours.cpu_ms:.0f} ms vs {first.naive.cpu_ms:.0f} ms",
-        )
-    )
+            note="what any forwarder built on these components pays before its first alert",
+        ),
+    ]
     return result
 
 
