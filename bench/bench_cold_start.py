@@ -14,7 +14,13 @@ Programs, interleaved round by round, medians of ``--runs``:
     Powertools' Logger and Metrics, what every handler needs before any code of its own;
 (c) ``import app`` outside Lambda (AWS_LAMBDA_FUNCTION_NAME unset): the modules alone, nothing built;
 (d) ``import app`` in Lambda's environment: Lambda's Init, where the handler builds its dependencies (settings
-    loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself.
+    loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself;
+(e) the peer: ``import app`` of a naive Powertools + official-client forwarder (bench/peers/naive_forwarder,
+    its own packages built the same way).
+Then, with the embedded AWS and the simulator running in child processes, the first alert: Init and the first
+invocation (one SQS record, delivered to the simulator) of the forwarder and of the naive forwarder, a fresh
+interpreter and a new alert per sample. Targets: each Init at most 1.2x the floor; the first alert at most
+0.6x the naive forwarder's.
 
 CPU time (user + system of the child, ``resource.getrusage``) is the steadier figure on a shared machine; wall
 time is beside it. Each child ends with ``os._exit``: Lambda does not stop the interpreter after init, so its
@@ -23,7 +29,7 @@ compiled with ``compileall``), as a deployed layer ships it: Lambda's file syste
 children do not write bytecode. Afterwards ``-X importtime`` of each function's (d), the slowest first,
 grouped by top-level package, shows where the remaining cost goes.
 
-    .venv/bin/python bench/bench_cold_start.py [--runs 21] [--breakdown-runs 5]
+    .venv/bin/python bench/bench_cold_start.py [--runs 21] [--breakdown-runs 5] [--quick] [--json]
 """
 
 from __future__ import annotations
