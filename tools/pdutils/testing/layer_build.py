@@ -12,7 +12,7 @@ import hashlib
 import importlib.util
 import platform
 import py_compile
-import subprocess
+import subprocess  # nosec B404  # pip, for the benchmarks only
 import sys
 import tempfile
 from pathlib import Path
@@ -42,7 +42,7 @@ def deployed_packages(requirements: Path, cache: Path, name: str, *, pruned: boo
 
 
 def install(requirements: Path, target: Path) -> None:
-    subprocess.run(  # noqa: S603  # this interpreter's pip, one of the repository's requirements files
+    subprocess.run(  # noqa: S603  # nosec B603  # this interpreter's pip, a requirements file of the repository
         [
             sys.executable,
             *("-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--no-warn-conflicts"),
