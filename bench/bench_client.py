@@ -121,10 +121,12 @@ def overhead(base_url: str, count: int, rounds: int) -> tuple[float, float]:
     return statistics.median(bare_times), statistics.median(client_times)
 
 
-async def throughput(base_url: str, sequential_count: int, concurrent_count: int) -> tuple[float, float]:
+async def throughput(
+    base_url: str, control_headers: dict[str, str], sequential_count: int, concurrent_count: int
+) -> tuple[float, float]:
     """Events per second at 50 ms latency: (one at a time, concurrent with up to CONCURRENCY in flight)."""
     fault = {"delay": SIMULATED_LATENCY_SECONDS, "count": None}
-    httpx.post(f"{base_url}/_sim/faults", json=fault).raise_for_status()
+    httpx.post(f"{base_url}/_sim/faults", json=fault, headers=control_headers).raise_for_status()
     client = AsyncEventsClient(base_url)
     started = time.perf_counter()
     for index in range(sequential_count):
@@ -140,7 +142,7 @@ async def throughput(base_url: str, sequential_count: int, concurrent_count: int
     started = time.perf_counter()
     await asyncio.gather(*(send(index) for index in range(concurrent_count)))
     concurrent_rate = concurrent_count / (time.perf_counter() - started)
-    httpx.delete(f"{base_url}/_sim/faults").raise_for_status()
+    httpx.delete(f"{base_url}/_sim/faults", headers=control_headers).raise_for_status()
     return sequential_rate, concurrent_rate
 
 
@@ -160,7 +162,9 @@ def main() -> None:
     config = SimulatorConfig(validate=args.validate, events_rate_limit_per_minute=10**9)
     with simulator_process(config) as base_url, quiet_stdout():
         bare, client = overhead(base_url, args.events, args.rounds)
-        sequential_rate, concurrent_rate = asyncio.run(throughput(base_url, args.sequential, args.concurrent))
+        sequential_rate, concurrent_rate = asyncio.run(
+            throughput(base_url, config.control_headers, args.sequential, args.concurrent)
+        )
 
     figures = [
         replace(

@@ -38,7 +38,7 @@ from typing import Any, TextIO
 import boto3
 import httpx
 
-from pdutils.child_servers import servers_in_child_process
+from pdutils.child_servers import SIMULATOR_CONTROL_HEADERS, servers_in_child_process
 from pdutils.testing.aws_calls import AwsCallCounter
 from pdutils.testing.bench_report import Figure, emit, ratio_figure
 
@@ -71,18 +71,20 @@ class Servers:
 
     def reset(self) -> None:
         httpx.post(f"{self.aws_url}/moto-api/reset", timeout=10).raise_for_status()
-        httpx.post(f"{self.pagerduty_url}/_sim/reset", timeout=10).raise_for_status()
+        httpx.post(f"{self.pagerduty_url}/_sim/reset", headers=SIMULATOR_CONTROL_HEADERS, timeout=10).raise_for_status()
 
     def latency(self, seconds: float) -> None:
         fault = {"delay": seconds, "count": None, "path_prefix": "/v2/enqueue"}
-        httpx.post(f"{self.pagerduty_url}/_sim/faults", json=fault, timeout=10).raise_for_status()
+        httpx.post(
+            f"{self.pagerduty_url}/_sim/faults", json=fault, headers=SIMULATOR_CONTROL_HEADERS, timeout=10
+        ).raise_for_status()
 
     def accepted_events(self) -> int:
         return len(self.enqueued_bodies())
 
     def enqueued_bodies(self) -> list[dict[str, Any]]:
         """The bodies of the events PagerDuty accepted, oldest first."""
-        state = httpx.get(f"{self.pagerduty_url}/_sim/state", timeout=30).json()
+        state = httpx.get(f"{self.pagerduty_url}/_sim/state", headers=SIMULATOR_CONTROL_HEADERS, timeout=30).json()
         return [
             request["body"]
             for request in state["requests"]
@@ -273,7 +275,8 @@ def _time_bound(servers: Servers, bodies: list[dict[str, Any]]) -> float:
     async def post_all() -> float:
         gate = asyncio.Semaphore(LARGE_BATCH_CONCURRENCY)
         async with httpx.AsyncClient(limits=httpx.Limits(max_connections=LARGE_BATCH_CONCURRENCY)) as client:
-            await client.post(f"{servers.pagerduty_url}/_sim/state")  # a warm connection, as the forwarder's
+            # A warm connection, as the forwarder has.
+            await client.get(f"{servers.pagerduty_url}/_sim/state", headers=SIMULATOR_CONTROL_HEADERS)
 
             async def post(body: dict[str, Any]) -> None:
                 async with gate:

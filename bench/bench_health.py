@@ -24,7 +24,7 @@ from pagerduty_utils.health_monitor.runner import run_checks
 from pagerduty_utils.health_monitor.wiring import HealthDependencies, build_checks
 from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.settings import HealthSettings, load_settings
-from pdutils.child_servers import servers_in_child_process
+from pdutils.child_servers import SIMULATOR_CONTROL_HEADERS, servers_in_child_process
 from pdutils.moto_server import LOCAL_CREDENTIALS
 from pdutils.testing.bench_report import Figure, emit
 from pdutils.testing.health import create_health_resources
@@ -103,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ.update(create_health_resources(simulator_url).environment)
         figures = run_time_figures("local moto server and simulator", run_times(runs))
         fault = {"delay": PAGERDUTY_LATENCY_SECONDS, "count": None}
-        httpx.post(f"{simulator_url}/_sim/faults", json=fault, timeout=10).raise_for_status()
+        httpx.post(
+            f"{simulator_url}/_sim/faults", json=fault, headers=SIMULATOR_CONTROL_HEADERS, timeout=10
+        ).raise_for_status()
         label = f"PagerDuty at {PAGERDUTY_LATENCY_SECONDS * 1000:.0f} ms"
         figures += run_time_figures(label, run_times(runs))
     emit(figures, as_json=args.json)

@@ -29,7 +29,7 @@ build_during_init(_default_monitor)
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the response holds the full health report
 @metrics.log_metrics
 def lambda_handler(
     _event: dict[str, Any], _context: LambdaContext, monitor: HealthMonitor | None = None

@@ -8,24 +8,37 @@ elsewhere on the first invocation; tests pass ``dependencies`` instead.
 
 from __future__ import annotations
 
+import functools
 import json
+import warnings
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pagerduty_utils.audit_logger import audit_logger
-from pagerduty_utils.error_handler import register_error_handlers
+from pagerduty_utils.error_handler import PROBLEM_CONTENT_TYPE, problem_for, register_error_handlers
+from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.init_phase import build_during_init
 from pagerduty_utils.observability import logger, metrics, tracer
 from pagerduty_utils.settings import ReceiverSettings, load_settings
-from pagerduty_utils.webhook_processor.api_gateway import header, request_id, webhook_request_from
+from pagerduty_utils.webhook_processor.api_gateway import (
+    PROXY_ROUTING_FIELDS,
+    header,
+    is_rest_proxy_event,
+    request_id,
+    webhook_request_from,
+)
 from pagerduty_utils.webhook_processor.health_access import AUTHORIZATION_HEADER, health_view
 from pagerduty_utils.webhook_processor.wiring import ReceiverDependencies, build_dependencies
 
 JSON = "application/json"
+EMPTY_METRICS_WARNING = "No application metrics to publish"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 app = APIGatewayRestResolver()
 register_error_handlers(app, logger=logger, audit=audit_logger)
@@ -63,12 +76,46 @@ def _default_dependencies() -> ReceiverDependencies:
 build_during_init(_default_dependencies)
 
 
+def _quiet_without_metrics(handler: Callable[P, R]) -> Callable[P, R]:
+    """GET /health emits no metric, as expected; Powertools warns about every such invocation unless its
+    warning is filtered, as its metrics documentation shows: here around the handler's own invocations."""
+
+    @functools.wraps(handler)
+    def quiet(*args: P.args, **kwargs: P.kwargs) -> R:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=EMPTY_METRICS_WARNING, category=UserWarning)
+            return handler(*args, **kwargs)
+
+    return quiet
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the response holds the full health report
+@_quiet_without_metrics
 @metrics.log_metrics
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, dependencies: ReceiverDependencies | None = None
 ) -> dict[str, Any]:
     """``dependencies`` replace the ones built (once per container) from the environment."""
+    if not is_rest_proxy_event(event):
+        return _not_a_proxy_event(event)
     app.context.update(dependencies=dependencies)
     return app.resolve(event, context)
+
+
+def _not_a_proxy_event(event: object) -> dict[str, Any]:
+    """A clear refusal for an invocation that did not come through API Gateway (a test event, a wrong target)."""
+    fields = ", ".join(sorted(map(str, event))) if isinstance(event, dict) else type(event).__name__
+    logger.warning("not an API Gateway REST proxy event", extra={"event_fields": fields})
+    expected = " and ".join(PROXY_ROUTING_FIELDS)
+    problem = problem_for(
+        ValidationError(
+            f"the webhook receiver takes API Gateway REST (v1) proxy events, with {expected}; "
+            f"this event has: {fields or 'no fields'}"
+        )
+    )
+    return {
+        "statusCode": problem.kind.status,
+        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE, **problem.headers()},
+        "body": json.dumps(problem.body()),
+    }

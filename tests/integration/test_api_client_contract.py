@@ -1,7 +1,6 @@
 """Contract tests: every request the clients build is valid against PagerDuty's official OpenAPI files.
 
-Requests are captured (no network) and checked with the simulator's validator over the files in
-../shared/reference/pagerduty; the tests skip cleanly when those files are absent.
+Requests are captured (no network) and checked with the simulator's validator over the files pdutils ships.
 """
 
 from __future__ import annotations
@@ -17,17 +16,9 @@ import pytest
 from pagerduty_utils.api_client import EventsClient, PagerDutyAPIClient, PagerDutyAPIClientSync
 from pagerduty_utils.pagerduty_events import AlertEvent, ChangeEvent
 from pdutils.simulator import DEFAULT_SERVICE_ID, DEV_TOKEN, SimulatorHandle
-from pdutils.simulator.openapi import (
-    default_spec_dir,
-    spec_files_present,
-    validate_events_request,
-    validate_rest_request,
-)
+from pdutils.simulator.openapi import validate_events_request, validate_rest_request
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not spec_files_present(default_spec_dir()), reason="PagerDuty OpenAPI files not available"),
-]
+pytestmark = pytest.mark.integration
 
 ROUTING_KEY = "R" * 32
 REST_ANSWER = {

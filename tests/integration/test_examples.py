@@ -22,7 +22,9 @@ from pagerduty_utils import secrets
 from pagerduty_utils.api_client import DeadlineExceededError, PagerDutyAPIClientSync
 from pagerduty_utils.exceptions import ValidationError
 from pdutils.moto_server import MotoEndpoint
+from pdutils.redis_server import RedisEndpoint
 from pdutils.simulator import DEFAULT_SERVICE_ID, DEV_TOKEN, SimulatorHandle
+from pdutils.simulator.state import Service
 from pdutils.testing.forwarder import LambdaContextStub
 
 pytestmark = pytest.mark.integration
@@ -228,3 +230,48 @@ def test_notifications_render_one_alert_for_every_channel(monkeypatch: pytest.Mo
     assert "&lt;payments &amp; orders&gt;" in email["html"]
     assert "<payments & orders>" in email["text"]
     assert json.loads(json.dumps(rendering)) == rendering
+
+
+# --- seed_readme.py ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seed_readme(
+    pd_sim: SimulatorHandle,
+    aws: MotoEndpoint,
+    redis_server: RedisEndpoint,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ModuleType:
+    """The example, with the local stack seeded and its environment set as its ``main`` does."""
+    example = load_example("seed_readme", monkeypatch)
+    pd_sim.state.add_service(Service("SERVICE_ID", "Checkout database"))
+    for name, value in example.stack_environment(aws.url, pd_sim.base_url, redis_server.url, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    return example
+
+
+def test_seed_readme_runs_every_readme_example_and_the_configuration(
+    seed_readme: ModuleType, pd_sim: SimulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = dict(seed_readme.run_readme())
+
+    [incident] = pd_sim.state.incidents.values()
+    assert (incident.title, incident.urgency, incident.service_id) == ("Critical Database Error", "high", "SERVICE_ID")
+    assert results["api_client: create_incident"]["id"] == incident.id
+    assert results["encryption: encrypted_data"].startswith("pdenc1.")  # the KMS envelope: ENCRYPTION_KEY is a key id
+    assert results["encryption: decrypted_data == api_key"] is True
+    assert results["circuit_breaker: external_api_call()"] is None
+    assert results["circuit_breaker: a failing call six times"][:5] == ["failed"] * 5
+    assert results["circuit_breaker: a failing call six times"][5].startswith("refused, retry in")
+    configuration = results["configuration"]
+    assert configuration["pagerduty.api_timeout -> client read timeout"] == 30.0
+    assert configuration["pagerduty.retry_attempts -> client attempts"] == 3
+    assert configuration["pagerduty.circuit_breaker"] == {"failure_threshold": 5, "recovery_timeout": 60}
+    assert (configuration["cache backend"], configuration["cache.default_ttl"]) == ("redis", 300)
+    assert configuration["cached read back from a new container"] == {"id": "SERVICE_ID"}
+    assert configuration["security.encryption_key -> KMS envelope"] is True
+    assert configuration["security.jwt_secret -> verified subject"] == "sre@example.com"
+    printed = capsys.readouterr().out
+    assert 'api_client: incident service: "SERVICE_ID"' in printed
+    assert "configuration: {" in printed

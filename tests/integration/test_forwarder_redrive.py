@@ -13,6 +13,7 @@ from pagerduty_utils.alert_forwarder.dead_letter import REASON_ATTRIBUTE
 from pagerduty_utils.alert_forwarder.wiring import build_forwarder
 from pagerduty_utils.settings import ForwarderSettings, load_settings
 from pdutils import cli
+from pdutils.moto_server import MotoEndpoint
 from pdutils.simulator import SimulatorHandle
 from pdutils.testing.forwarder import (
     ROUTING_KEYS,
@@ -81,3 +82,18 @@ def test_redrive_after_fixing_the_routing_keys_secret(
 def test_redrive_refuses_a_bad_max(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["redrive", "--dlq", "https://q/dlq", "--queue", "https://q/alerts", "--max", "0"]) == 2
     assert "--max must be at least 1" in capsys.readouterr().err
+
+
+def test_redrive_names_a_local_queue_by_name_and_endpoint(
+    aws: MotoEndpoint, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sqs = boto3.client("sqs")
+    dead_letters = sqs.create_queue(QueueName="local-dlq")["QueueUrl"]
+    alerts = sqs.create_queue(QueueName="local-alerts")["QueueUrl"]
+    sqs.send_message(QueueUrl=dead_letters, MessageBody="{}")
+
+    assert cli.main(["redrive", "--endpoint-url", aws.url, "--dlq", dead_letters, "--queue", alerts]) == 0
+
+    output = capsys.readouterr().out
+    assert f"moved to queue local-alerts on {aws.url}: 1" in output
+    assert alerts not in output

@@ -277,3 +277,12 @@ def test_handler_emits_one_metric_per_check_and_the_overall_status(
     assert [document["HealthStatus"] in (2, [2]) for document in overall] == [True]
     latency = [document for document in documents if "HealthCheckLatency" in document]
     assert {document["Check"] for document in latency} == {check["name"] for check in response["report"]["checks"]}
+
+
+def test_the_report_is_not_put_into_the_trace(
+    health_stack: HealthStack, metrics_namespace: str, trace_metadata: dict[str, Any]
+) -> None:
+    monitor = build_monitor(health_stack.settings(), HealthDependencies(metrics=metrics_collector))
+    response = app.lambda_handler({"source": "aws.events"}, FakeLambdaContext(), monitor=monitor)
+    assert response["report"]["checks"]
+    assert "checks" not in json.dumps(trace_metadata, default=str)

@@ -30,7 +30,7 @@ from pagerduty_utils.health_monitor.checks.pagerduty import EventsReachabilityCh
 from pagerduty_utils.health_monitor.checks.queues import QueueCheck, QueueThresholds
 from pagerduty_utils.health_monitor.checks.secrets_access import SecretsCheck
 from pagerduty_utils.health_monitor.checks.state_table import PROBE_KEY, StateTableCheck
-from pagerduty_utils.health_monitor.report import HealthStatus
+from pagerduty_utils.health_monitor.report import CheckOutcome, HealthStatus
 from pagerduty_utils.state_table import circuit_key_for_url
 from pdutils.moto_server import MotoEndpoint
 from pdutils.testing.forwarder import create_state_table
@@ -218,11 +218,29 @@ class TestKmsKey:
 
 
 class TestSecrets:
-    def test_secrets_manager_and_ssm_references_are_read(self, aws: MotoEndpoint) -> None:
+    def test_secrets_are_confirmed_from_their_metadata_without_reading_a_value(self, aws: MotoEndpoint) -> None:
         boto3.client("secretsmanager").create_secret(Name="pd/token", SecretString="token-value")
         boto3.client("ssm").put_parameter(Name="/pd/keys", Value='{"ops": "k"}', Type="SecureString")
+        session = boto3.session.Session()
+        value_reads: list[str] = []
+        for event in ("before-call.secrets-manager.GetSecretValue", "before-call.ssm.GetParameter"):
+            session.events.register(event, lambda event_name, **_: value_reads.append(event_name))
+        secrets.prepare(["pd/token", "ssm:/pd/keys"], session=session)
         outcome = SecretsCheck(["pd/token", "ssm:/pd/keys"]).run(NO_DEADLINE)
-        assert outcome.status is HealthStatus.HEALTHY
+        assert outcome == CheckOutcome.healthy("2 secret(s) in place")
+        assert value_reads == []
+
+    def test_missing_ssm_parameter_is_unhealthy(self, aws: MotoEndpoint) -> None:
+        boto3.client("ssm").put_parameter(Name="/pd/keys-old", Value="k", Type="SecureString")
+        outcome = SecretsCheck(["ssm:/pd/keys"]).run(NO_DEADLINE)
+        assert outcome == CheckOutcome.unhealthy("secret 'ssm:/pd/keys' cannot be read: ParameterNotFound")
+
+    def test_secret_scheduled_for_deletion_is_unhealthy(self, aws: MotoEndpoint) -> None:
+        client = boto3.client("secretsmanager")
+        client.create_secret(Name="pd/keys", SecretString="k")
+        client.delete_secret(SecretId="pd/keys", RecoveryWindowInDays=7)
+        outcome = SecretsCheck(["pd/keys"]).run(NO_DEADLINE)
+        assert outcome == CheckOutcome.unhealthy("secret 'pd/keys' is scheduled for deletion")
 
     def test_missing_secret_is_unhealthy_and_is_not_hidden_by_the_cache(self, aws: MotoEndpoint) -> None:
         client = boto3.client("secretsmanager")

@@ -176,3 +176,21 @@ def test_pdutils_token_reads_the_keys_of_the_running_local_stack_by_default(
     assert main(arguments) == 0
     token = capsys.readouterr().out.strip()
     assert health.get(f"Bearer {token}") == (200, REPORT)
+
+
+def test_pdutils_token_uses_the_running_stacks_health_token_secret_without_secret_id(
+    health: HealthEndpoint, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = LocalStackRecord(
+        endpoint_url=health.aws.url,
+        region="us-east-1",
+        stack_name="pdutils-local",
+        simulator_url=None,
+        api_url=None,
+        health_token_secret_id=TOKEN_SECRET,
+    )
+    write_record(tmp_path, record)
+
+    assert main(["token", "--template", str(tmp_path / "template.yaml")]) == 0
+    token = capsys.readouterr().out.strip()
+    assert health.get(f"Bearer {token}") == (200, REPORT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,15 +127,24 @@ def poller(target: AwsTarget, fixture_stack: ProvisionedStack, batch_runner: Fun
     return SqsPoller(target.client("sqs"), source, batch_runner, region=target.region)
 
 
-def poll_until(poller: SqsPoller, wanted: int, *, timeout: float = 20) -> list[BatchOutcome]:
-    """Poll (each poll long-polls the queue) until ``wanted`` batches were delivered."""
+def poll_until(
+    poller: SqsPoller, wanted: int, *, until: Callable[[], bool] = lambda: False, timeout: float = 20
+) -> list[BatchOutcome]:
+    """Poll (each poll long-polls the queue) until ``wanted`` batches were delivered or ``until`` holds."""
     outcomes: list[BatchOutcome] = []
     deadline = time.monotonic() + timeout
-    while len(outcomes) < wanted and time.monotonic() < deadline:
+    while len(outcomes) < wanted and not until() and time.monotonic() < deadline:
         outcome = poller.poll_once()
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes
+
+
+def queue_depth(target: AwsTarget, queue_url: str) -> int:
+    attributes = target.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
 
 
 def table_item(target: AwsTarget, stack: ProvisionedStack, message_id: str) -> dict[str, Any]:
@@ -161,8 +170,10 @@ def test_reported_failures_stay_for_redelivery_then_the_redrive_policy_dead_lett
     assert redelivery.kept == first.kept  # the failed record came back after its visibility timeout, alone
     (failed_id,) = first.kept
     assert table_item(target, fixture_stack, failed_id)["deliveries"] == {"N": "2"}
-    assert poll_until(poller, 1, timeout=4) == []  # maxReceiveCount 2: the next receive dead-letters it
-    dead = sqs.receive_message(QueueUrl=fixture_stack.resources["WorkDeadLetterQueue"].ref, WaitTimeSeconds=5)
+    dead_letter_queue = fixture_stack.resources["WorkDeadLetterQueue"].ref
+    # maxReceiveCount 2: once visible again, the next receive dead-letters the record instead of delivering it.
+    assert poll_until(poller, 1, until=lambda: queue_depth(target, dead_letter_queue) > 0) == []
+    dead = sqs.receive_message(QueueUrl=dead_letter_queue, WaitTimeSeconds=5)
     assert [message["MessageId"] for message in dead["Messages"]] == [failed_id]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ import httpx
 import pytest
 
 from pdutils.local.stack_record import record_path
+from pdutils.local.target import AwsTarget
 
 FIXTURE_TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "local_stack" / "template.yaml"
 READY_LINE = "Ctrl-C stops"
@@ -23,10 +26,28 @@ READY_LINE = "Ctrl-C stops"
 pytestmark = pytest.mark.integration
 
 
+def copy_of_fixture_stack(directory: Path) -> Path:
+    """The fixture stack's template in a copy under ``directory``: ``pdutils start`` announces itself in a record
+    beside its template, where ``pdutils invoke`` in tests running at the same time (other pytest-xdist workers)
+    must not find it."""
+    copy = shutil.copytree(
+        FIXTURE_TEMPLATE.parent, directory / "local_stack", ignore=shutil.ignore_patterns(".*", "__pycache__")
+    )
+    return copy / FIXTURE_TEMPLATE.name
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    return copy_of_fixture_stack(tmp_path)
+
+
 @contextmanager
-def running_command(*arguments: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
-    """Run ``pdutils <arguments>`` until it prints that it is ready; yields the process and what it printed."""
-    command = [sys.executable, "-m", "pdutils.cli", *arguments, "--template", str(FIXTURE_TEMPLATE)]
+def running_command(*arguments: str, template: Path | None = None) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """Run ``pdutils <arguments>`` on ``template`` (by default a copy of the fixture stack of its own) until it
+    prints that it is ready; yields the process and what it printed."""
+    scratch = tempfile.TemporaryDirectory()
+    template = template or copy_of_fixture_stack(Path(scratch.name))
+    command = [sys.executable, "-m", "pdutils.cli", *arguments, "--template", str(template)]
     process = subprocess.Popen(  # our own CLI
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
@@ -48,11 +69,15 @@ def running_command(*arguments: str) -> Iterator[tuple[subprocess.Popen[str], li
         if process.poll() is None:
             process.kill()
             process.wait()
+        scratch.cleanup()
+
+
+WEBHOOK_SECRET = "s3cret-from-the-command-line"
 
 
 @pytest.fixture
-def started() -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
-    with running_command("start", "--port", "0") as running:
+def started(template: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    with running_command("start", "--port", "0", "--webhook-secret", WEBHOOK_SECRET, template=template) as running:
         yield running
 
 
@@ -61,17 +86,23 @@ def interrupt_and_wait(process: subprocess.Popen[str]) -> int:
     return process.wait(timeout=30)
 
 
-def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Popen[str], list[str]]) -> None:
+def test_start_serves_the_stack_until_interrupted(
+    template: Path, started: tuple[subprocess.Popen[str], list[str]]
+) -> None:
     process, summary = started
-    record = json.loads(record_path(FIXTURE_TEMPLATE.parent).read_text())
+    record = json.loads(record_path(template.parent).read_text())
 
     assert any("BatchFunction" in line and "SQS" in line for line in summary)
+    assert f"status file       {record_path(template.parent)} " in "".join(summary)
     response = httpx.post(f"{record['api_url']}/echo", content=b"ping", timeout=30)
     assert response.status_code == 201
     assert response.json()["environment"]["STATE_TABLE_NAME"].startswith("pdutils-local-StateTable-")
+    assert any(line.startswith("metrics") and f"{record['api_url']}/metrics" in line for line in summary)
+    metrics = httpx.get(f"{record['api_url']}/metrics", timeout=30)
+    assert (metrics.status_code, metrics.headers["Content-Type"]) == (200, "text/plain; version=0.0.4; charset=utf-8")
 
     invoked = subprocess.run(  # our own CLI
-        [sys.executable, "-m", "pdutils.cli", "invoke", "EchoFunction", "-e", "-", "--template", str(FIXTURE_TEMPLATE)],
+        [sys.executable, "-m", "pdutils.cli", "invoke", "EchoFunction", "-e", "-", "--template", str(template)],
         input='{"httpMethod": "GET"}',
         capture_output=True,
         text=True,
@@ -79,10 +110,20 @@ def test_start_serves_the_stack_until_interrupted(started: tuple[subprocess.Pope
         check=True,
     )
     environment = json.loads(json.loads(invoked.stdout)["body"])["environment"]
+    steered = subprocess.run(  # our own CLI: the simulator's URL and control token come from the status file
+        [sys.executable, "-m", "pdutils.cli", "sim", "state", "--template", str(template)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "requests" in json.loads(steered.stdout)
     assert environment["QUEUE_ARN"].startswith("arn:aws:sqs:us-east-1:123456789012:pdutils-local-WorkQueue-")
+    secrets = AwsTarget.embedded(record["endpoint_url"]).client("secretsmanager")
+    assert secrets.get_secret_value(SecretId="probe/webhook-secret")["SecretString"] == json.dumps([WEBHOOK_SECRET])
 
     assert interrupt_and_wait(process) == 0
-    assert not record_path(FIXTURE_TEMPLATE.parent).exists()
+    assert not record_path(template.parent).exists()
 
 
 def test_start_api_serves_the_routes_until_interrupted() -> None:

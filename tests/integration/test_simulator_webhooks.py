@@ -172,6 +172,6 @@ def test_three_drops_in_a_row_disable_the_subscription(pd_sim: SimulatorHandle, 
 
     assert [d.status for d in pd_sim.state.webhook_deliveries] == [400, 200, 400, 404, 410]
     assert subscription.disabled
-    state = httpx.get(f"{pd_sim.base_url}/_sim/state", timeout=5).json()
+    state = httpx.get(f"{pd_sim.base_url}/_sim/state", headers=pd_sim.control_headers, timeout=5).json()
     assert state["subscriptions"] == [subscription.to_dict()]
     assert state["subscriptions"][0]["disabled"] is True

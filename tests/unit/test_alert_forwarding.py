@@ -13,16 +13,17 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from pagerduty_utils.alert_forwarder.batch import BatchReport, InboundMessage, MessageOutcome, Plan, Verdict
-from pagerduty_utils.alert_forwarder.dead_letter import REASON_ATTRIBUTE, DeadLetterQueue
-from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
-from pagerduty_utils.alert_forwarder.forwarding import (
-    AlertForwarder,
-    ForwarderDependencies,
-    alert_key,
-    ledger_entry,
+from pagerduty_utils.alert_forwarder.batch import (
+    BatchReport,
+    InboundMessage,
+    MessageOutcome,
+    Plan,
+    Verdict,
     routing_fingerprint,
 )
+from pagerduty_utils.alert_forwarder.dead_letter import REASON_ATTRIBUTE, DeadLetterQueue
+from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
+from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies, alert_key, ledger_entry
 from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
 from pagerduty_utils.api_client import InvalidEventError, PagerDutyUnavailableError, RateLimitedError
 from pagerduty_utils.audit_logger import AuditLogger

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,41 @@ def test_direct_eventbridge_body_is_the_event() -> None:
     event = load("eventbridge_health_event.json")
     [message] = inbound_messages(event, Trigger.EVENTBRIDGE)
     assert (message.message_id, json.loads(message.body)) == (event["id"], event)
+
+
+def test_direct_sns_records_sharing_a_message_id_each_become_a_message() -> None:
+    event = load("sns_cloudwatch_alarm.json")
+    event["Records"] = [event["Records"][0], load("sns_cloudwatch_ok.json")["Records"][0], event["Records"][0]]
+    shared = event["Records"][0]["Sns"]["MessageId"]
+    event["Records"][1]["Sns"]["MessageId"] = shared
+    messages = inbound_messages(event, Trigger.SNS)
+    assert [message.message_id for message in messages] == [shared, f"{shared}#2", f"{shared}#3"]
+    assert [message.content for message in messages] == event["Records"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"SigningCertUrl": "not a url"},
+        {"Timestamp": "yesterday"},
+        {"MessageId": None},
+    ],
+)
+def test_a_malformed_direct_sns_record_still_becomes_a_message_for_the_mapping_to_judge(change: dict[str, Any]) -> None:
+    event = load("sns_cloudwatch_alarm.json")
+    event["Records"].append({**event["Records"][0], "Sns": {**event["Records"][0]["Sns"], **change}})
+    received = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    first, second = inbound_messages(event, Trigger.SNS, now=lambda: received)
+    assert first.message_id != second.message_id
+    assert second.content == event["Records"][1]
+    assert second.sent_at == (received if "Timestamp" in change else first.sent_at)
+
+
+def test_a_direct_eventbridge_event_without_an_id_or_time_still_becomes_a_message() -> None:
+    event = {**load("eventbridge_health_event.json"), "id": 7, "time": "soon"}
+    received = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    [message] = inbound_messages(event, Trigger.EVENTBRIDGE, now=lambda: received)
+    assert (message.message_id, message.sent_at) == ("eventbridge-event", received)
 
 
 def test_malformed_sqs_batch_is_a_validation_error() -> None:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -96,3 +98,70 @@ def test_routing_keys_secret_must_map_names_to_keys(value: object) -> None:
     boto3.client("secretsmanager").create_secret(Name="keys", SecretString=json.dumps(value))
     with pytest.raises(ConfigurationError, match="routing key names to keys"):
         secret_routing_keys("keys", max_age=60)()
+
+
+def sample(name: str) -> dict[str, object]:
+    document: dict[str, object] = json.loads((Path(__file__).parents[2] / "events" / name).read_text())
+    return document
+
+
+def test_a_completed_deployment_is_planned_as_a_change_event_and_a_resolve() -> None:
+    plan = planner("default: {routing_key: default}").plan(
+        sample("sources/eventbridge_codedeploy_deployment_succeeded.json")
+    )
+    [resolve] = plan.events
+    [change] = plan.changes
+    assert resolve.event_action is EventAction.RESOLVE
+    assert (change.routing_key, change.summary) == (
+        KEYS["default"],
+        "CodeDeploy SUCCESS: checkout-api/production — d-7ZA4Q2B1X",
+    )
+    assert change.timestamp is not None
+    assert [link.text for link in change.links] == ["View the deployment in CodeDeploy"]
+
+
+def test_send_as_chooses_between_a_change_event_and_an_alert() -> None:
+    rules = """
+rules:
+  - match: {source: codedeploy}
+    send_as: alert
+  - match: {source: eventbridge, name: "aws.ec2/*"}
+    send_as: change
+default: {routing_key: default}
+"""
+    deployment = planner(rules).plan(sample("sources/eventbridge_codedeploy_deployment_succeeded.json"))
+    assert ([event.event_action for event in deployment.events], deployment.changes) == (
+        [EventAction.RESOLVE, EventAction.TRIGGER],
+        (),
+    )
+    instance = planner(rules).plan(sample("sources/eventbridge_ec2_instance_state_change.json"))
+    assert (instance.events, len(instance.changes)) == ((), 1)
+
+
+def test_group_by_folds_generic_events_and_their_success_resolves() -> None:
+    rules = """
+rules:
+  - match: {source: eventbridge}
+    group_by: [detail.jobName]
+default: {routing_key: default}
+"""
+    event = sample("sources/eventbridge_ec2_instance_state_change.json")
+    failed = {**event, "id": "e-1", "detail": {"jobName": "etl", "state": "FAILED"}}
+    succeeded = {**event, "id": "e-2", "detail": {"jobName": "etl", "state": "SUCCEEDED"}}
+    [opened] = planner(rules).plan(failed).events
+    [closed] = planner(rules).plan(succeeded).events
+    assert opened.dedup_key == closed.dedup_key
+    assert (opened.event_action, closed.event_action) == (EventAction.TRIGGER, EventAction.RESOLVE)
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ("rules: [{group_by: ['detail..x'], routing_key: k}]", "rules[0].group_by[0]: String should match pattern"),
+        ("rules: [{send_as: page, routing_key: k}]", "rules[0].send_as: Input should be 'alert' or 'change'"),
+        ("rules: [{drop: true, group_by: [subject]}]", "a drop rule cannot also set"),
+    ],
+)
+def test_group_by_and_send_as_are_checked_at_load(rules: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        RoutingRules.from_text(rules)

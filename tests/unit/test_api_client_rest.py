@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -342,3 +343,20 @@ def test_a_ready_body_object_is_sent_as_given(make_client: Callable[..., PagerDu
     body = {"type": "incident_body", "details": "smoke"}
     make_client(server).create_incident({"title": "t", "service_id": "S1", "body": body})
     assert server.body()["incident"]["body"] == body
+
+
+def test_the_configuration_file_sets_the_read_timeout_and_attempts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "utils.yaml"
+    config.write_text("pagerduty:\n  api_timeout: 30\n  retry_attempts: 5\n")
+    monkeypatch.setenv("PAGERDUTY_UTILS_CONFIG", str(config))
+    monkeypatch.delenv("PAGERDUTY_READ_TIMEOUT_SECONDS", raising=False)
+    monkeypatch.delenv("PAGERDUTY_RETRY_ATTEMPTS", raising=False)
+    client = PagerDutyAPIClient(TOKEN)
+    assert (client.timeouts.read, client.retry.max_attempts) == (30.0, 5)
+
+    monkeypatch.setenv("PAGERDUTY_RETRY_ATTEMPTS", "2")  # the environment wins over the file
+    assert PagerDutyAPIClientSync(TOKEN).retry.max_attempts == 2
+    explicit = PagerDutyAPIClientSync(TOKEN, base_url=BASE_URL)
+    assert (explicit.timeouts.read, explicit.retry.max_attempts) == (10.0, 3)  # explicit clients keep their own

@@ -150,6 +150,22 @@ def test_a_drop_rule_drops(guardduty_alert: NormalizedAlert) -> None:
     assert (decision.drop, decision.routing_key_name) == (True, None)
 
 
+REDOS_RULES = 'default: {routing_key: ops}\nrules: [{match: {name: ["re:(a+)+b"]}, routing_key: k}]'
+
+
+def test_a_catastrophic_expression_routes_a_crafted_name_at_once(alarm_alert: NormalizedAlert) -> None:
+    """With Python's backtracking ``re`` this name took about a minute; bench/bench_routing_regex.py measures it."""
+    crafted = alarm_alert.model_copy(update={"name": "a" * 29 + "!"})
+    assert rules(REDOS_RULES).route(crafted).rule == "default"
+    assert rules(REDOS_RULES).route(alarm_alert.model_copy(update={"name": "aaab"})).routing_key_name == "k"
+
+
+def test_globs_and_expressions_mix_in_one_criterion(alarm_alert: NormalizedAlert) -> None:
+    routing = rules('rules: [{match: {name: ["checkout-*", "re:orders-db-(replica|primary)-lag"]}, routing_key: k}]')
+    assert routing.route(alarm_alert).routing_key_name == "k"
+    assert routing.route(alarm_alert.model_copy(update={"name": "checkout-api"})).routing_key_name == "k"
+
+
 # --- interpolation -----------------------------------------------------------------------------------------------
 
 
@@ -204,13 +220,20 @@ def test_interpolation_errors_name_the_place(text: str, message: str) -> None:
             'rules: [{match: {name: ["re:(unclosed"]}, routing_key: k}]',
             "rules[0].match.name[0]: invalid regular expression",
         ),
+        (
+            r'rules: [{match: {name: ["re:(a)\\1"]}, routing_key: k}]',
+            "rules[0].match.name[0]: invalid regular expression 're:(a)\\\\1' (RE2 syntax): invalid escape",
+        ),
         ('rules: [{match: {name: ["[abc"]}, routing_key: k}]', "rules[0].match.name[0]: invalid glob '[abc'"),
         ("rules: [{routing_key: k, severity: high}]", "rules[0].severity: Input should be 'critical'"),
         (
             "rules: [{match: {tags: {1: x}}, routing_key: k}]",
             "rules[0].match.tags[1][key]: Input should be a valid string",
         ),
-        ("rules: [{drop: true, routing_key: k}]", "rules[0]: a drop rule cannot also set routing_key or severity"),
+        (
+            "rules: [{drop: true, routing_key: k}]",
+            "rules[0]: a drop rule cannot also set routing_key, severity, group_by or send_as",
+        ),
         ("rules: [{match: {source: health}}]", "rules[0] has no routing_key and there is no default route"),
         ("rules: [{name: a, routing_key: k}, {name: a, routing_key: k}]", "rule names must be unique: a"),
         ("default: {routing_key: 'has space'}", "default.routing_key: String should match pattern"),

@@ -176,8 +176,9 @@ def test_an_eventbridge_event_delivered_through_sns_is_unwrapped() -> None:
         ("[" * 100_000, "not valid JSON"),
         ({"Records": []}, "pass each of its Records separately"),
         ({"hello": "world"}, "unrecognised message (keys: hello)"),
-        ({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification"}, "unsupported EventBridge"),
-        ({"eventSource": "aws:sqs", "body": "{}"}, "unrecognised message"),
+        ({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification"}, "keys: detail-type, source"),
+        ({"eventSource": "aws:sqs", "body": "{}"}, "SQS record has no SentTimestamp"),
+        ({"eventSource": "aws:sqs", "body": 7}, "SQS record body is not a string"),
         ({"EventSource": "aws:sns", "Sns": "text"}, "SNS record is not valid JSON"),
         ({"EventSource": "aws:sns", "Sns": 7}, "SNS record is not a JSON object"),
     ],
@@ -484,20 +485,21 @@ def test_invalid_custom_events_are_rejected_precisely(change: dict[str, Any], re
 # --- other SNS messages ------------------------------------------------------------------------------------------
 
 
-def test_a_plain_text_sns_message_becomes_a_trigger_keyed_by_topic_and_subject() -> None:
-    alert = only(normalize(sns_with_message("Disk full on db-1\nmore text", subject="db-1 disk")))
+def test_a_plain_text_sns_message_becomes_a_trigger_keyed_by_its_message_id() -> None:
+    notification = sns_with_message("Disk full on db-1\nmore text", subject="db-1 disk")
+    alert = only(normalize(notification))
     assert (alert.source, alert.action) == (AlertSource.SNS, EventAction.TRIGGER)
-    assert alert.dedup_key == "aws/sns/arn:aws:sns:us-east-1:123456789012:pagerduty-alerts/db-1 disk"
-    assert (alert.name, alert.payload.summary) == ("pagerduty-alerts", "db-1 disk")
+    topic = "arn:aws:sns:us-east-1:123456789012:pagerduty-alerts"
+    assert alert.dedup_key == f"aws/sns/{topic}/{notification['MessageId']}"
+    assert (alert.name, alert.payload.summary) == ("pagerduty-alerts", "db-1 disk — Disk full on db-1")
     assert (alert.payload.custom_details or {})["message"] == "Disk full on db-1\nmore text"
 
 
-def test_without_a_subject_identical_messages_share_a_dedup_key() -> None:
-    first = only(normalize(sns_with_message("Disk full on db-1", subject=None)))
-    again = only(normalize(sns_with_message("Disk full on db-1", subject=None)))
-    other = only(normalize(sns_with_message("Disk full on db-2", subject=None)))
-    assert first.dedup_key == again.dedup_key != other.dedup_key
-    assert first.payload.summary == "Disk full on db-1"
+def test_unrelated_sns_messages_with_one_subject_never_fold_into_one_alert() -> None:
+    first = sns_with_message("Backup of vol-1 completed", subject="Notification from AWS Backup")
+    second = {**sns_with_message("Backup of vol-2 failed", subject="Notification from AWS Backup"), "MessageId": "m-2"}
+    keys = {only(normalize(message)).dedup_key for message in (first, second)}
+    assert len(keys) == 2
 
 
 def test_an_unrecognised_json_sns_message_is_kept_as_structured_details() -> None:

@@ -17,7 +17,7 @@ from pagerduty_utils.api_client.errors import (
     PagerDutyUnavailableError,
     RateLimitedError,
 )
-from pagerduty_utils.exceptions import ConfigurationError
+from pagerduty_utils.exceptions import ConfigurationError, DependencyError
 from pagerduty_utils.health_monitor.checks.kms_key import KmsKeyCheck
 from pagerduty_utils.health_monitor.checks.pagerduty import AbilitiesProbe, PagerDutyRestCheck
 from pagerduty_utils.health_monitor.checks.secrets_access import SecretsCheck
@@ -210,20 +210,24 @@ def test_rest_outcomes(error: Exception | None, status: HealthStatus, reason_par
     assert reason_part in outcome.reason
 
 
-def test_secrets_check_names_unreadable_secrets_and_never_their_values() -> None:
-    values = {"pd/token": "tok-value-123"}
+def test_secrets_check_names_missing_secrets_and_degrades_on_lookup_failures() -> None:
+    present = {"pd/token"}
 
-    def reader(reference: str) -> str:
-        if reference not in values:
+    def confirm(reference: str) -> None:
+        if reference == "pd/throttled":
+            raise DependencyError(f"secret {reference!r} could not be fetched: ThrottlingException")
+        if reference not in present:
             raise ConfigurationError(f"secret {reference!r} cannot be read: ResourceNotFoundException")
-        return values[reference]
 
-    healthy = SecretsCheck(["pd/token", "pd/token"], reader).run(deadline=0.0)
-    missing = SecretsCheck(["pd/token", "pd/missing"], reader).run(deadline=0.0)
-    assert healthy == CheckOutcome.healthy("1 secret(s) readable")
-    assert missing.status is HealthStatus.UNHEALTHY
-    assert "'pd/missing'" in missing.reason
-    assert "tok-value" not in missing.reason + healthy.reason
+    healthy = SecretsCheck(["pd/token", "pd/token"], confirm).run(deadline=0.0)
+    missing = SecretsCheck(["pd/token", "pd/missing", "pd/throttled"], confirm).run(deadline=0.0)
+    throttled = SecretsCheck(["pd/token", "pd/throttled"], confirm).run(deadline=0.0)
+    assert healthy == CheckOutcome.healthy("1 secret(s) in place")
+    assert missing == CheckOutcome.unhealthy(
+        "secret 'pd/missing' cannot be read: ResourceNotFoundException; "
+        "secret 'pd/throttled' could not be fetched: ThrottlingException"
+    )
+    assert throttled == CheckOutcome.degraded("secret 'pd/throttled' could not be fetched: ThrottlingException")
 
 
 @pytest.fixture

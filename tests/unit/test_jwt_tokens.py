@@ -4,7 +4,6 @@ import base64
 import json
 import subprocess
 import sys
-import time
 from typing import Any
 
 import jwt
@@ -27,17 +26,17 @@ CURRENT_KEY = "current-signing-key-0123456789abcdef"
 PREVIOUS_KEY = "previous-signing-key-0123456789abcdef"
 RETIRED_KEY = "retired-signing-key-0123456789abcdef"
 POLICY = TokenPolicy(issuer="pagerduty-utils", audience="pagerduty-utils/health", max_lifetime_seconds=3600)
+# Every authority issues and verifies at this instant unless a test says otherwise: no test depends on the wall
+# clock or on how long it takes to run.
+NOW = 1_795_752_000
 
 
-def authority(*keys: str, policy: TokenPolicy = POLICY, clock: float | None = None) -> TokenAuthority:
-    return TokenAuthority(
-        StaticSigningKeys(*(keys or (CURRENT_KEY,))), policy, clock=time.time if clock is None else lambda: clock
-    )
+def authority(*keys: str, policy: TokenPolicy = POLICY, clock: float = NOW) -> TokenAuthority:
+    return TokenAuthority(StaticSigningKeys(*(keys or (CURRENT_KEY,))), policy, clock=lambda: clock)
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    document = {"iss": POLICY.issuer, "aud": POLICY.audience, "sub": "ops@example.com", "iat": now, "exp": now + 600}
+    document = {"iss": POLICY.issuer, "aud": POLICY.audience, "sub": "ops@example.com", "iat": NOW, "exp": NOW + 600}
     document.update(overrides)
     return {name: value for name, value in document.items() if value is not None}
 
@@ -68,20 +67,32 @@ def test_issued_tokens_are_hs256_with_every_required_claim() -> None:
 
 
 def test_expired_token_is_refused_as_expired() -> None:
-    stale = authority(clock=time.time() - 1000).issue("ops@example.com", lifetime_seconds=900)
+    stale = authority(clock=NOW - 1000).issue("ops@example.com", lifetime_seconds=900)
     error = refusal(stale)
     assert isinstance(error, ExpiredTokenError)
     assert isinstance(error, SignatureError)
 
 
 def test_a_token_just_past_its_expiry_is_within_the_leeway() -> None:
-    just_expired = authority(clock=time.time() - 70).issue("ops@example.com", lifetime_seconds=60)
+    just_expired = authority(clock=NOW - 70).issue("ops@example.com", lifetime_seconds=60)
     assert authority().verify(just_expired).subject == "ops@example.com"
 
 
 def test_token_issued_in_the_future_is_refused() -> None:
-    early = authority(clock=time.time() + 600).issue("ops@example.com", lifetime_seconds=60)
+    early = authority(clock=NOW + 600).issue("ops@example.com", lifetime_seconds=60)
     assert "not valid yet" in str(refusal(early))
+
+
+def test_token_not_valid_before_a_future_time_is_refused_until_then() -> None:
+    token = jwt.encode(claims(nbf=NOW + 600), CURRENT_KEY, algorithm="HS256")
+    assert "not valid yet" in str(refusal(token))
+    assert authority(clock=NOW + 600).verify(token).subject == "ops@example.com"
+
+
+def test_validity_is_judged_by_the_verifiers_clock() -> None:
+    token = authority().issue("ops@example.com", lifetime_seconds=60)
+    assert authority(clock=NOW + 60).verify(token).subject == "ops@example.com"
+    assert isinstance(refusal(token, authority(clock=NOW + 60 + POLICY.leeway_seconds)), ExpiredTokenError)
 
 
 @pytest.mark.parametrize(
@@ -141,8 +152,7 @@ def test_token_of_a_retired_key_is_refused() -> None:
 
 
 def test_validly_signed_token_living_longer_than_the_policy_allows_is_refused() -> None:
-    now = int(time.time())
-    long_lived = jwt.encode(claims(iat=now, exp=now + 7200), CURRENT_KEY, algorithm="HS256")
+    long_lived = jwt.encode(claims(exp=NOW + 7200), CURRENT_KEY, algorithm="HS256")
     assert "lifetime exceeds 3600" in str(refusal(long_lived))
 
 
@@ -163,7 +173,7 @@ def test_token_without_a_required_claim_is_refused(claim: str) -> None:
     assert f"'{claim}'" in str(refusal(incomplete))
 
 
-@pytest.mark.parametrize(("claim", "value"), [("iat", str(int(time.time()))), ("sub", 42)])
+@pytest.mark.parametrize(("claim", "value"), [("iat", str(NOW)), ("exp", f"{NOW + 60}"), ("sub", 42)])
 def test_claims_of_the_wrong_type_are_refused(claim: str, value: Any) -> None:
     refusal(jwt.encode(claims(**{claim: value}), CURRENT_KEY, algorithm="HS256"))
 
@@ -181,6 +191,34 @@ def test_unusable_key_sets_are_configuration_errors_that_do_not_quote_keys(value
     with pytest.raises(ConfigurationError) as caught:
         signing_keys_from(value, source="health/token-keys")
     assert CURRENT_KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a" * 64,
+        "ab" * 32,
+        "0123456789abcdef" * 2,
+        "passwordpassword" * 3,
+        "9f86d081884c7d659a2feaa0c55ad015",  # 32 hex digits: 128 bits at most, RFC 7518 asks for 256
+    ],
+)
+def test_predictable_keys_are_refused_without_being_quoted(key: str) -> None:
+    with pytest.raises(ConfigurationError, match="too predictable") as caught:
+        signing_keys_from([key], source="health/token-keys")
+    assert key not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "BggOS7mGNM6RyvahuGUgTnuMUjVJETvuzfElQvDpU4f5V6SvONy3SyNl+Qbz7/Nc",  # openssl rand -base64 48
+        "1150dcae2b7817d48ed28328b51cedce6e24d874f11043c7be26abd7d5cb6a95",  # openssl rand -hex 32
+        "t1JNQmuc1NEVqaHpZj7zXuNmwfbqDIGQLWULPf29DU8",  # secrets.token_urlsafe(32)
+    ],
+)
+def test_generated_keys_are_accepted(key: str) -> None:
+    assert signing_keys_from([key], source="health/token-keys") == (key.encode(),)
 
 
 def test_key_set_keeps_its_order() -> None:

@@ -41,3 +41,12 @@ def test_a_function_that_names_no_secret_gets_none() -> None:
 def test_unreadable_rules_name_no_routing_key() -> None:
     assert routing_key_names("rules: [unclosed") == set()
     assert routing_key_names(None) == set()
+
+
+def test_a_chosen_webhook_secret_and_the_stacks_health_token_key() -> None:
+    environment = {"WEBHOOK_SECRETS_SECRET_ID": "pd/webhook", "HEALTH_TOKEN_SECRET_ID": "pd/health-token-keys"}
+
+    values = local_secret_values(environment, api_token="t", webhook_secret="s3cret", health_token_key="k" * 43)
+
+    assert values == {"pd/webhook": json.dumps(["s3cret"]), "pd/health-token-keys": json.dumps(["k" * 43])}
+    assert "pd/health-token-keys" not in local_secret_values(environment, api_token="t")

@@ -74,7 +74,7 @@ def test_parameter_values_use_overrides_defaults_and_local_fallbacks(template: S
 
 
 def test_an_unknown_parameter_override_is_refused(template: SamTemplate) -> None:
-    with pytest.raises(TemplateError, match="unknown template parameters: Nope"):
+    with pytest.raises(TemplateError, match="does not declare: Nope"):
         template.parameter_values({"Nope": "x"})
 
 

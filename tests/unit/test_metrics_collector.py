@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,3 +107,58 @@ def test_disabled_metrics_write_nothing(
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     MetricsCollector(shared).api_call("events.trigger", 202, 10.0, 0)
     assert emitted_documents(capsys) == []
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_values_that_are_not_finite_never_reach_emf(
+    shared: Metrics, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, value: float
+) -> None:
+    collector = MetricsCollector(shared)
+    collector.timing("QueueWait", value, source="guardduty")
+    collector.count("AlertsForwarded", value)
+    collector.record(
+        {"Latency": (MetricUnit.Milliseconds, value), "Calls": (MetricUnit.Count, 1)}, {"Operation": "enqueue"}
+    )
+
+    output = capsys.readouterr().out
+    for token in ("NaN", "Infinity"):
+        assert token not in output
+    [document] = [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+    assert (document["Calls"], "Latency" in document) == ([1.0], False)  # the finite value of the call is kept
+    assert "AlertsForwarded" not in shared.metric_set
+    dropped = [record for record in caplog.records if record.getMessage() == "metric dropped"]
+    assert [(record.metrics, record.reason) for record in dropped] == [  # type: ignore[attr-defined]
+        (["QueueWait"], "not a finite number"),
+        (["AlertsForwarded"], "not a finite number"),
+        (["Latency"], "not a finite number"),
+    ]
+    shared.add_metric(name="Flushed", unit=MetricUnit.Count, value=1)
+    assert "NaN" not in json.dumps(shared.serialize_metric_set(), allow_nan=False)
+
+
+def test_metadata_that_is_not_finite_drops_the_document(shared: Metrics, capsys: pytest.CaptureFixture[str]) -> None:
+    MetricsCollector(shared).record({"Calls": (MetricUnit.Count, 1)}, {"Operation": "x"}, metadata={"ratio": math.nan})
+    assert "NaN" not in capsys.readouterr().out
+
+
+def test_exposed_to_prometheus_the_same_values_are_scraped(shared: Metrics, capsys: pytest.CaptureFixture[str]) -> None:
+    collector = MetricsCollector(shared, namespace="PagerDutyIntegration")
+    registry = collector.expose_prometheus()
+    collector.api_call("events.enqueue", 202, latency_ms=120.0, retries=0)
+    collector.api_call("events.enqueue", 503, latency_ms=2400.0, retries=2)
+    collector.count("AlertsForwarded", 3)
+    collector.timing("QueueWait", math.nan, source="sqs")
+
+    exposition = registry.render()
+    assert (
+        'pager_duty_integration_pager_duty_api_call_total{operation="events.enqueue",service="collector-test",'
+        'status_class="2xx"} 1' in exposition.splitlines()
+    )
+    assert (
+        'pager_duty_integration_pager_duty_api_retries_total{operation="events.enqueue",service="collector-test",'
+        'status_class="5xx"} 2' in exposition.splitlines()
+    )
+    assert 'pager_duty_integration_alerts_forwarded_total{service="collector-test"} 3' in exposition.splitlines()
+    assert "# TYPE pager_duty_integration_pager_duty_api_latency_seconds histogram" in exposition
+    assert "queue_wait" not in exposition
+    assert len([document for document in emitted_documents(capsys) if "_aws" in document]) == 2  # EMF beside it

@@ -25,7 +25,13 @@ from pagerduty_utils.notification_builder import (
     render_teams,
 )
 from pagerduty_utils.pagerduty_events import Link
-from tests.unit.fixtures.alert_events import eventbridge_event, every_sample_message
+from tests.unit.fixtures.alert_events import (
+    eventbridge_event,
+    every_sample_message,
+    load_event,
+    records_of,
+    source_sample_names,
+)
 
 HOSTILE = "<!channel> & <https://evil.example|click> *bold* [x](javascript:alert(1)) <script>alert('x')</script>"
 BROKEN_SLACK_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
@@ -93,6 +99,15 @@ def test_every_sample_alert_renders_in_every_channel(label: str, message: Any) -
     assert "\n" not in email.subject
 
 
+@pytest.mark.parametrize("name", source_sample_names())
+def test_every_source_sample_alert_renders_with_its_source_label(name: str) -> None:
+    for record in records_of(load_event(name)):
+        for alert in normalize(record):
+            notification = notification_for_alert(alert)
+            assert render_slack(notification)["blocks"]
+            assert render_email(notification).subject
+
+
 def test_an_alarm_notification_shows_its_facts_and_console_link() -> None:
     notification = notification_for_alert(alert_from(every_sample_message()[0][1]))
     facts = dict(notification.facts)
@@ -109,6 +124,24 @@ def test_slack_escapes_user_text_so_it_cannot_mention_or_link(hostile_alert: Nor
         assert "<https://evil" not in text
         assert "<script>" not in text
     assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in message["text"]
+
+
+def slack_text_objects(message: dict[str, Any]) -> list[dict[str, Any]]:
+    objects = []
+    for block in message["blocks"]:
+        objects += [block["text"]] if "text" in block else []
+        objects += block.get("fields", [])
+        objects += [element for element in block.get("elements", []) if element["type"] == "mrkdwn"]
+    return objects
+
+
+def test_slack_never_parses_a_mention_out_of_an_alarm_name() -> None:
+    alarm = eventbridge_event("eventbridge_alarm_state_change.json", alarmName="db @here @channel <!here> lag")
+    message = render_slack(notification_for_alert(alert_from(alarm)))
+    objects = slack_text_objects(message)
+    assert any("@here @channel &lt;!here&gt;" in text_object["text"] for text_object in objects)
+    assert all(text_object["verbatim"] is True for text_object in objects if text_object["type"] == "mrkdwn")
+    assert (message["parse"], message["link_names"]) == ("none", False)
 
 
 def test_teams_escapes_markdown_in_user_text(hostile_alert: NormalizedAlert) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from pdutils.simulator.openapi import (
+    PACKAGED_SPEC_DIR,
+    SPEC_DIR_ENV,
     OpenAPIValidator,
     SpecUnavailableError,
     default_spec_dir,
@@ -21,9 +23,11 @@ from pdutils.simulator.openapi import (
     validator_for,
 )
 
-REFERENCE = default_spec_dir()
-needs_reference = pytest.mark.skipif(
-    not spec_files_present(REFERENCE), reason="PagerDuty OpenAPI files are not available (../shared/reference)"
+SPEC_DIR = default_spec_dir()
+# PagerDuty's documented example requests: reference material beside the repository, not shipped with pdutils.
+EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "pagerduty"
+needs_examples = pytest.mark.skipif(
+    not EXAMPLES.is_dir(), reason="PagerDuty's documented examples are not available (../shared/reference)"
 )
 REST_HEADERS = {
     "Authorization": "Token token=abc",
@@ -34,35 +38,34 @@ REST_HEADERS = {
 
 
 def reference_files(pattern: str) -> list[Path]:
-    return sorted(REFERENCE.glob(pattern)) if REFERENCE.is_dir() else []
+    return sorted(EXAMPLES.glob(pattern)) if EXAMPLES.is_dir() else []
 
 
-@needs_reference
+@needs_examples
 @pytest.mark.parametrize("example", reference_files("events-v2/enqueue-*.json"), ids=lambda path: path.name)
 def test_official_event_examples_are_accepted(example: Path) -> None:
     assert validate_events_request("/v2/enqueue", example.read_bytes()) == []
 
 
-@needs_reference
+@needs_examples
 def test_official_change_event_example_is_accepted() -> None:
-    example = REFERENCE / "events-v2" / "change-enqueue.json"
+    example = EXAMPLES / "events-v2" / "change-enqueue.json"
 
     assert validate_events_request("/v2/change/enqueue", example.read_bytes()) == []
 
 
-@needs_reference
+@needs_examples
 @pytest.mark.parametrize("example", reference_files("rest/create-incident-*.json"), ids=lambda path: path.name)
 def test_official_create_incident_examples_are_accepted(example: Path) -> None:
     assert validate_rest_request("POST", "/incidents", None, REST_HEADERS, example.read_bytes()) == []
 
 
-@needs_reference
+@needs_examples
 def test_examples_exist_so_the_acceptance_tests_are_not_vacuous() -> None:
     assert len(reference_files("events-v2/enqueue-*.json")) == 3
     assert len(reference_files("rest/create-incident-*.json")) >= 5
 
 
-@needs_reference
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
@@ -78,7 +81,6 @@ def test_invalid_events_are_explained(event: dict[str, Any], expected: str) -> N
     assert any(expected in problem for problem in problems), problems
 
 
-@needs_reference
 def test_reference_ids_may_be_written_but_other_fields_are_still_checked() -> None:
     document = {"incident": {"title": "t", "service": {"id": "PABC123", "type": "service_reference"}}}
     assert validate_rest_request("POST", "/incidents", None, REST_HEADERS, document) == []
@@ -89,10 +91,10 @@ def test_reference_ids_may_be_written_but_other_fields_are_still_checked() -> No
     ]
 
 
-@needs_reference
+@needs_examples
 def test_rest_validation_covers_parameters_and_headers() -> None:
     without_from = {name: value for name, value in REST_HEADERS.items() if name != "From"}
-    document = json.loads((REFERENCE / "rest" / "create-incident-simple.json").read_bytes())
+    document = json.loads((EXAMPLES / "rest" / "create-incident-simple.json").read_bytes())
 
     assert validate_rest_request("GET", "/incidents", {"limit": "ten"}, REST_HEADERS, None) != []
     assert validate_rest_request("GET", "/incidents", [("statuses[]", "resolved")], REST_HEADERS, None) == []
@@ -101,7 +103,6 @@ def test_rest_validation_covers_parameters_and_headers() -> None:
     )
 
 
-@needs_reference
 def test_the_files_are_parsed_once_and_the_time_is_kept() -> None:
     validator = default_validator()
     validate_rest_request("GET", "/abilities", None, REST_HEADERS, None)
@@ -113,7 +114,15 @@ def test_the_files_are_parsed_once_and_the_time_is_kept() -> None:
     assert set(first) == {"rest-api-v2.openapiv3.json", "events-api-v2.openapiv3.json"}
     assert validator.load_seconds == first
     assert default_validator() is validator
-    assert validator_for(REFERENCE / ".." / REFERENCE.name) is validator
+    assert validator_for(SPEC_DIR / ".." / SPEC_DIR.name) is validator
+
+
+def test_the_official_files_ship_with_pdutils(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SPEC_DIR_ENV, raising=False)
+
+    assert default_spec_dir() == PACKAGED_SPEC_DIR
+    assert spec_files_present(PACKAGED_SPEC_DIR)
+    assert (PACKAGED_SPEC_DIR / "PROVENANCE.md").is_file()
 
 
 def test_missing_files_are_reported(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pdutils.simulator.openapi import default_spec_dir
 from pdutils.simulator.webhooks import envelope, sign
 
-VECTOR = default_spec_dir() / "webhooks-v3" / "signature-vector-go-pagerduty.json"
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "pagerduty"
+VECTOR = REFERENCE / "webhooks-v3" / "signature-vector-go-pagerduty.json"
 
 
 @pytest.mark.skipif(not VECTOR.is_file(), reason="PagerDuty's signature test vector is not available")

@@ -162,6 +162,44 @@ def test_stale_or_future_events_are_acknowledged_audited_and_not_processed(
     assert receiver.metrics.counts["WebhookIgnoredStale"] == 1
 
 
+@dataclass
+class MovableClock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
+
+def test_a_future_event_replayed_at_the_windows_edge_is_not_processed_twice() -> None:
+    """An event from a clock running ahead is accepted until it is a window old: done must outlive that."""
+    policy = ReceiverPolicy(replay_window_seconds=3600, lease_seconds=30)
+    clock = MovableClock(NOW)
+    store = InMemoryWebhookStateStore(
+        lease_seconds=30, retention_seconds=policy.done_retention_seconds, clock=clock.timestamp
+    )
+    bus = RecordingPublisher()
+    processor = WebhookProcessor(
+        secrets=StaticSecrets(SECRET),
+        store=store,
+        publisher=bus,
+        policy=policy,
+        audit=RecordingAudit(),
+        metrics=RecordingCounter(),
+        clock=clock,
+    )
+    occurred_at = NOW + timedelta(seconds=policy.max_clock_skew_seconds - 1)
+    body = webhook_body(incident_data(), event_type="incident.triggered", occurred_at=occurred_at)
+    request = WebhookRequest(body, sign(body, SECRET.encode()), webhook_id="wh-1", request_id="req-1")
+
+    assert processor.handle(request).disposition is Disposition.PROCESSED
+    clock.now = occurred_at + timedelta(seconds=policy.replay_window_seconds - 1)
+    assert processor.handle(request).disposition is Disposition.DUPLICATE
+    assert len(bus.published) == 1
+
+
 def test_ping_and_unknown_types_are_acknowledged_without_processing(receiver: Receiver) -> None:
     ping = webhook_body(None, event_type="pagey.ping", resource_type="pagey", occurred_at=NOW)
     unknown = webhook_body({"id": "X1", "type": "something_new"}, event_type="something.new", occurred_at=NOW)

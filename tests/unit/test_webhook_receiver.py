@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +40,8 @@ LOCAL_SECRET = "local-webhook-secret"
 HEALTH_KEY = "health-token-signing-key-0123456789abcdef"
 FULL_REPORT = {"status": "degraded", "checked_at": "2026-11-27T04:00:00Z", "checks": [{"name": "secret:pagerduty/x"}]}
 MAX_BODY_BYTES = 64 * 1024
+# The receiver's clock where a test builds its payload or token for a fixed instant rather than for now.
+RECEIVED_AT = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 
 # The handler flushes Powertools metrics; these tests count through a fake, so the flush finds none.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -91,7 +92,7 @@ def build_stack(
         metrics=RecordingCounter(),
         clock=clock,
     )
-    tokens = TokenAuthority(health_keys, HEALTH_TOKEN_POLICY) if health_keys else None
+    tokens = TokenAuthority(health_keys, HEALTH_TOKEN_POLICY, clock=RECEIVED_AT.timestamp) if health_keys else None
     dependencies = ReceiverDependencies(
         processor=processor,
         health=health,
@@ -271,8 +272,9 @@ def health_event(authorization: str | None = None, *, header_name: str = "Author
 def health_token(
     key: str = HEALTH_KEY, *, policy: TokenPolicy = HEALTH_TOKEN_POLICY, issued_at: float | None = None
 ) -> str:
-    clock = (lambda: issued_at) if issued_at is not None else time.time
-    return TokenAuthority(StaticSigningKeys(key), policy, clock=clock).issue("ops@example.com", lifetime_seconds=300)
+    moment = RECEIVED_AT.timestamp() if issued_at is None else issued_at
+    authority = TokenAuthority(StaticSigningKeys(key), policy, clock=lambda: moment)
+    return authority.issue("ops@example.com", lifetime_seconds=300)
 
 
 @pytest.mark.parametrize(("report", "status"), HEALTH_REPORTS)
@@ -298,6 +300,13 @@ def test_health_with_a_valid_token_serves_the_full_report(
     assert (audit.action, audit.outcome, audit.context["subject"]) == ("health.token", "accepted", "ops@example.com")
 
 
+def test_the_full_health_report_is_not_put_into_the_trace(token_stack: Stack, trace_metadata: dict[str, Any]) -> None:
+    token_stack.health.report = FULL_REPORT
+    response = token_stack.invoke(health_event(f"Bearer {health_token()}"))
+    assert json.loads(response["body"]) == FULL_REPORT
+    assert "secret:pagerduty/x" not in json.dumps(trace_metadata, default=str)
+
+
 def test_health_header_and_scheme_are_case_insensitive_and_a_previous_key_still_verifies(token_stack: Stack) -> None:
     token_stack.health.report = FULL_REPORT
     token = health_token("previous-health-key-0123456789abcdef")
@@ -305,20 +314,26 @@ def test_health_header_and_scheme_are_case_insensitive_and_a_previous_key_still_
     assert json.loads(response["body"]) == FULL_REPORT
 
 
+# Each case builds its header when the test runs: tokens are minted when used, never at collection.
+BAD_CREDENTIALS: list[tuple[Callable[[], str], str]] = [
+    (lambda: f"Bearer {health_token(issued_at=RECEIVED_AT.timestamp() - 3000)}", "expired"),
+    (lambda: f"Bearer {health_token('an-unknown-key-0123456789abcdef0123')}", "signature"),
+    (lambda: f"Bearer {health_token(policy=TokenPolicy(issuer='pagerduty-utils', audience='elsewhere'))}", "audience"),
+    (lambda: f"Basic {base64.b64encode(b'ops:password').decode()}", "not a bearer token"),
+    (lambda: "Bearer ", "not a bearer token"),
+    (lambda: "Bearer not.a.token", "malformed"),
+]
+
+
 @pytest.mark.parametrize(
-    ("authorization", "reason"),
-    [
-        (f"Bearer {health_token(issued_at=time.time() - 3000)}", "expired"),
-        (f"Bearer {health_token('an-unknown-key-0123456789abcdef0123')}", "signature"),
-        (f"Bearer {health_token(policy=TokenPolicy(issuer='pagerduty-utils', audience='elsewhere'))}", "audience"),
-        (f"Basic {base64.b64encode(b'ops:password').decode()}", "not a bearer token"),
-        ("Bearer ", "not a bearer token"),
-        ("Bearer not.a.token", "malformed"),
-    ],
+    ("make_authorization", "reason"),
+    BAD_CREDENTIALS,
+    ids=["expired", "unknown-key", "audience", "basic", "empty-bearer", "malformed"],
 )
 def test_health_with_bad_credentials_is_a_401_problem_and_an_audit_record(
-    token_stack: Stack, authorization: str, reason: str
+    token_stack: Stack, make_authorization: Callable[[], str], reason: str
 ) -> None:
+    authorization = make_authorization()
     token_stack.health.report = FULL_REPORT
     response = token_stack.invoke(health_event(authorization))
     status, problem = status_and_body(response)
@@ -419,7 +434,7 @@ envelopes = st.fixed_dictionaries(
             {
                 "id": mostly("01EVENT"),
                 "event_type": mostly("incident.triggered", st.text(max_size=20) | st.just("pagey.ping")),
-                "occurred_at": mostly(datetime.now(UTC).isoformat()),
+                "occurred_at": mostly(RECEIVED_AT.isoformat()),
                 "data": st.one_of(data_documents, data_documents, data_documents, json_values),
             },
             optional={"agent": mostly(None), "client": mostly(None), "resource_type": mostly("incident")},
@@ -433,7 +448,7 @@ envelopes = st.fixed_dictionaries(
 def test_arbitrary_signed_payloads_are_answered_2xx_or_4xx(
     webhook_event_template: dict[str, Any], envelope: dict[str, Any]
 ) -> None:
-    stack = build_stack()
+    stack = build_stack(clock=lambda: RECEIVED_AT)
     response = stack.invoke(signed_event(webhook_event_template, json.dumps(envelope).encode()))
     status, answer = status_and_body(response)
     event(f"{status} {answer.get('status') or answer.get('type')}")

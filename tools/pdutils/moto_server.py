@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
-from moto.server import ThreadedMotoServer
 
 # moto accepts any credentials; fixed placeholders only keep botocore from looking for real ones.
 PLACEHOLDER_CREDENTIALS = dict.fromkeys(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"), "testing")
@@ -36,6 +35,10 @@ class MotoEndpoint:
 @contextmanager
 def running_moto_server(port: int = 0) -> Iterator[MotoEndpoint]:
     """Start moto on 127.0.0.1 (``port`` 0 picks a free one) and stop it on exit."""
+    # Deferred: moto takes a second or more to import, and the commands that only connect to a running stack
+    # (``pdutils invoke``) need nothing from this module but the constants above.
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

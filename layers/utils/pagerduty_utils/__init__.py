@@ -1,7 +1,9 @@
 """pagerduty_utils: the shared library behind the alert forwarder, webhook receiver and health checker.
 
-Modules are imported on demand (``from pagerduty_utils.api_client import PagerDutyAPIClient``); this package
-imports nothing itself so that each function pays at cold start only for what it uses.
+Each module's main names are exported here (``from pagerduty_utils import PagerDutyAPIClient, SecurityManager``)
+and from their module (``from pagerduty_utils.api_client import PagerDutyAPIClient``). This package imports
+nothing itself: an exported name loads its module on first use (PEP 562, ``EXPORTS``), so each function pays at
+cold start only for what it uses.
 
 Modules that moved into a function's package (docs/architecture.md) stay importable under their old names:
 the first import of an old name loads the new module, registers it under both names and warns once.
@@ -14,9 +16,166 @@ import importlib.abc
 import importlib.machinery
 import sys
 import warnings
+from collections.abc import Callable, Mapping
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pagerduty_utils.api_client import (
+        AsyncEventsClient,
+        EventsClient,
+        PagerDutyAPIClient,
+        PagerDutyAPIClientSync,
+        PagerDutyAPIError,
+        RetryPolicy,
+    )
+    from pagerduty_utils.audit_logger import AuditLogger
+    from pagerduty_utils.cache_manager import CacheManager
+    from pagerduty_utils.circuit_breaker import Circuit, CircuitOpenError
+    from pagerduty_utils.circuit_breaker_decorator import CircuitBreaker
+    from pagerduty_utils.config_parser import RoutingRules
+    from pagerduty_utils.config_parser.settings_file import UtilsConfig, configure, load_utils_config, utils_config
+    from pagerduty_utils.data_transformer import NormalizedAlert, normalize
+    from pagerduty_utils.encryption import EnvelopeEncryptor, SecurityManager
+    from pagerduty_utils.error_handler import problem_for
+    from pagerduty_utils.exceptions import (
+        ConfigurationError,
+        DependencyError,
+        PagerDutyUtilsError,
+        RetryableError,
+        ValidationError,
+    )
+    from pagerduty_utils.formatters import clean_details, compose_summary
+    from pagerduty_utils.health_monitor.monitor import HealthMonitor
+    from pagerduty_utils.jwt_tokens import TokenAuthority, TokenPolicy
+    from pagerduty_utils.metrics_collector import MetricsCollector
+    from pagerduty_utils.notification_builder import (
+        notification_for_alert,
+        notification_for_incident,
+        render_email,
+        render_slack,
+        render_teams,
+    )
+    from pagerduty_utils.pagerduty_events import AlertEvent
+    from pagerduty_utils.rate_limiter import RateLimiter
+    from pagerduty_utils.validators import safe_url, sanitize_json
+    from pagerduty_utils.webhook_processor.processing import WebhookProcessor
 
 __version__ = "0.1.0"
+
+# Exported name -> the module it lives in (relative to this package).
+EXPORTS = {
+    "PagerDutyAPIClient": "api_client",
+    "PagerDutyAPIClientSync": "api_client",
+    "EventsClient": "api_client",
+    "AsyncEventsClient": "api_client",
+    "PagerDutyAPIError": "api_client",
+    "RetryPolicy": "api_client",
+    "SecurityManager": "encryption",
+    "EnvelopeEncryptor": "encryption",
+    "CircuitBreaker": "circuit_breaker_decorator",
+    "Circuit": "circuit_breaker",
+    "CircuitOpenError": "circuit_breaker",
+    "CacheManager": "cache_manager",
+    "RateLimiter": "rate_limiter",
+    "MetricsCollector": "metrics_collector",
+    "RoutingRules": "config_parser",
+    "UtilsConfig": "config_parser.settings_file",
+    "configure": "config_parser.settings_file",
+    "load_utils_config": "config_parser.settings_file",
+    "utils_config": "config_parser.settings_file",
+    "normalize": "data_transformer",
+    "NormalizedAlert": "data_transformer",
+    "notification_for_alert": "notification_builder",
+    "notification_for_incident": "notification_builder",
+    "render_slack": "notification_builder",
+    "render_teams": "notification_builder",
+    "render_email": "notification_builder",
+    "WebhookProcessor": "webhook_processor.processing",
+    "HealthMonitor": "health_monitor.monitor",
+    "AuditLogger": "audit_logger",
+    "problem_for": "error_handler",
+    "sanitize_json": "validators",
+    "safe_url": "validators",
+    "compose_summary": "formatters",
+    "clean_details": "formatters",
+    "PagerDutyUtilsError": "exceptions",
+    "ConfigurationError": "exceptions",
+    "ValidationError": "exceptions",
+    "RetryableError": "exceptions",
+    "DependencyError": "exceptions",
+    "TokenAuthority": "jwt_tokens",
+    "TokenPolicy": "jwt_tokens",
+    "AlertEvent": "pagerduty_events",
+}
+__all__ = [
+    "AlertEvent",
+    "AsyncEventsClient",
+    "AuditLogger",
+    "CacheManager",
+    "Circuit",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "DependencyError",
+    "EnvelopeEncryptor",
+    "EventsClient",
+    "HealthMonitor",
+    "MetricsCollector",
+    "NormalizedAlert",
+    "PagerDutyAPIClient",
+    "PagerDutyAPIClientSync",
+    "PagerDutyAPIError",
+    "PagerDutyUtilsError",
+    "RateLimiter",
+    "RetryPolicy",
+    "RetryableError",
+    "RoutingRules",
+    "SecurityManager",
+    "TokenAuthority",
+    "TokenPolicy",
+    "UtilsConfig",
+    "ValidationError",
+    "WebhookProcessor",
+    "clean_details",
+    "compose_summary",
+    "configure",
+    "load_utils_config",
+    "normalize",
+    "notification_for_alert",
+    "notification_for_incident",
+    "problem_for",
+    "render_email",
+    "render_slack",
+    "render_teams",
+    "safe_url",
+    "sanitize_json",
+    "utils_config",
+]
+
+
+def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A package's PEP 562 ``__getattr__`` and ``__dir__``: ``exports`` maps a name to its module (relative).
+
+    A name is imported from its module on first use and then kept in the package's namespace.
+    """
+    namespace = sys.modules[package].__dict__
+
+    def get_attribute(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{package}.{module}"), name)
+        namespace[name] = value
+        return value
+
+    def directory() -> list[str]:
+        return sorted({*namespace, *exports})
+
+    return get_attribute, directory
+
+
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
 
 MOVED_MODULES = {
     "alert_batch": "alert_forwarder.batch",

@@ -1,8 +1,11 @@
-"""Opt-in caching of read calls (services, abilities): in memory per container, then in the state table.
+"""Opt-in caching of read calls (services, abilities): in memory per container, then in a shared store.
 
-Two levels: a small in-memory LRU that lives as long as the Lambda container, and DynamoDB items
-``cache#<key>`` shared by every container, each with an ``expiration`` (epoch seconds). DynamoDB deletes
-expired items late, so expiry is always compared here. The cache is an optimisation: a DynamoDB failure is
+Two levels: a small in-memory LRU that lives as long as the Lambda container, and a store shared by every
+container. The store is the state table by default (DynamoDB items ``cache#<key>``, each with an ``expiration``
+in epoch seconds; DynamoDB deletes expired items late, so expiry is always compared here), or Redis / Valkey
+(ElastiCache) when a Redis URL is configured (``RedisCacheStore``, keys expiring with Redis's own TTL).
+``CacheManager.from_config()`` picks it from the utils configuration: ``cache.redis_url``, else
+``state_table``, else memory only, with ``cache.default_ttl``. The cache is an optimisation: a store failure is
 logged and treated as a miss (or a skipped write), never raised to the caller.
 
 Values must be JSON-serialisable; ``get`` returns None on a miss, so None itself is not cached.
@@ -16,22 +19,34 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pagerduty_utils.exceptions import DependencyError
 from pagerduty_utils.observability import logger
 from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, KeyPrefix, state_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from redis import Redis
+
+    from pagerduty_utils.config_parser.settings_file import UtilsConfig
 
 VALUE_ATTRIBUTE = "value"
 DEFAULT_TTL_SECONDS = 300
 DEFAULT_LOCAL_ENTRIES = 256
+REDIS_KEY_PREFIX = "pagerduty-utils:"
+# A cache that stalls is worse than none: a Redis call gets this long before it counts as a miss.
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+class CacheUnavailableError(DependencyError):
+    """The shared cache store could not be reached or answered an error."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,59 @@ class DynamoDBCacheStore(CacheStore):
         )
 
 
+class RedisCacheStore(CacheStore):
+    """Cached items in Redis or Valkey under ``pagerduty-utils:cache#<key>``, expiring with Redis's own TTL.
+
+    ``rediss://`` URLs use TLS with the server's certificate verified (redis-py's URL options such as
+    ``ssl_ca_certs=/path/ca.pem`` apply); a user and password in the URL are sent with AUTH
+    (``rediss://:password@host:6379/0``, or ``user:password@`` with ACLs). redis-py is imported only when a
+    store is built: install it with the ``redis`` extra.
+    """
+
+    def __init__(self, url: str, *, client: Redis | None = None, key_prefix: str = REDIS_KEY_PREFIX) -> None:
+        self._key_prefix = key_prefix
+        if client is None:
+            import redis  # noqa: PLC0415  # optional dependency, only when a Redis URL is configured
+
+            client = redis.Redis.from_url(
+                url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+            )
+        self._client = client
+
+    @property
+    def client(self) -> Redis:
+        return self._client
+
+    def load(self, key: str) -> CachedItem | None:
+        with _redis_errors("GET"):
+            raw = self._client.get(self._name(key))
+        if raw is None:
+            return None
+        expires_at, value = json.loads(raw)
+        return CachedItem(value, float(expires_at))
+
+    def save(self, key: str, item: CachedItem) -> None:
+        payload = json.dumps([item.expires_at, item.value], separators=(",", ":"))
+        with _redis_errors("SET"):
+            self._client.set(self._name(key), payload, exat=max(1, math.ceil(item.expires_at)))
+
+    def _name(self, key: str) -> str:
+        return self._key_prefix + state_key(KeyPrefix.CACHE, key)
+
+
+@contextmanager
+def _redis_errors(operation: str) -> Iterator[None]:
+    import redis  # noqa: PLC0415  # already loaded by the store
+
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise CacheUnavailableError(f"Redis {operation} failed: {type(exc).__name__}") from None
+
+
+_STORE_ERRORS = (BotoCoreError, ClientError, CacheUnavailableError)
+
+
 class CacheManager:
     """``cache.get(key)`` / ``cache.put(key, value)``: memory first, then the shared store."""
 
@@ -106,6 +174,25 @@ class CacheManager:
     def for_table(cls, table_name: str, **options: Any) -> CacheManager:
         return cls(DynamoDBCacheStore(table_name), **options)
 
+    @classmethod
+    def from_config(cls, config: UtilsConfig | None = None, **options: Any) -> CacheManager:
+        """The configured cache: Redis when ``cache.redis_url`` is set (a secret reference is read first), else
+        the state table, else memory only; entries live ``cache.default_ttl`` seconds unless told otherwise."""
+        from pagerduty_utils.config_parser.settings_file import resolve_secret, utils_config  # noqa: PLC0415
+
+        config = config or utils_config()
+        store: CacheStore | None = None
+        if config.cache.redis_url:
+            store = RedisCacheStore(resolve_secret(config.cache.redis_url))
+        elif config.state_table:
+            store = DynamoDBCacheStore(config.state_table)
+        return cls(store, **{"ttl_seconds": config.cache.default_ttl, **options})
+
+    @property
+    def store(self) -> CacheStore | None:
+        """The shared level (None: memory only)."""
+        return self._store
+
     def get_local(self, key: str) -> Any | None:
         """The value from this container's memory, without touching the shared store."""
         with self._lock:
@@ -124,7 +211,7 @@ class CacheManager:
             return value
         try:
             item = self._store.load(key)
-        except (BotoCoreError, ClientError) as exc:
+        except _STORE_ERRORS as exc:
             logger.warning("cache read failed, treated as a miss", extra={"reason": type(exc).__name__})
             return None
         if item is None or item.expires_at <= self._clock():
@@ -140,7 +227,7 @@ class CacheManager:
             return
         try:
             self._store.save(key, item)
-        except (BotoCoreError, ClientError) as exc:
+        except _STORE_ERRORS as exc:
             logger.warning("cache write failed, kept in memory only", extra={"reason": type(exc).__name__})
 
     def clear_local(self) -> None:

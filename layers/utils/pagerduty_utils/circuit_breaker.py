@@ -18,7 +18,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.utilities.circuit_breaker import (
     CircuitBreakerConfig,
@@ -131,3 +131,18 @@ def _log_transition(transition: CircuitTransition) -> None:
             "to_state": str(transition.to_state),
         },
     )
+
+
+# The utils README imports its decorator from here: ``from pagerduty_utils.circuit_breaker import CircuitBreaker``.
+# It is built on ``Circuit`` in its own module and loaded on first use (PEP 562), so importing this module for
+# ``Circuit`` alone costs nothing more. Type checkers see the import; the interpreter runs ``__getattr__``.
+if TYPE_CHECKING:
+    from pagerduty_utils.circuit_breaker_decorator import CircuitBreaker as CircuitBreaker  # noqa: PLC0414  # re-export
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name == "CircuitBreaker":
+            from pagerduty_utils.circuit_breaker_decorator import CircuitBreaker  # noqa: PLC0415  # see above
+
+            return CircuitBreaker
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

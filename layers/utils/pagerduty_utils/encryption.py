@@ -10,17 +10,29 @@ Token format (compact, printable, safe in JSON, headers and DynamoDB strings)::
     pdenc1.<wrapped data key>.<nonce>.<ciphertext and tag>
 
 each part unpadded URL-safe base64. The version prefix lets a later format coexist with stored tokens.
+
+``SecurityManager`` is the utils README's face over both: ``encrypt_sensitive_data`` takes a str, bytes or a
+JSON-able dict and ``decrypt_sensitive_data`` gives back the same type. Its key is a KMS key (id, ``alias/...``
+or ARN: the envelope above), or, for use outside AWS, a local 256-bit key in base64::
+
+    pdloc1.<key fingerprint>.<nonce>.<ciphertext and tag>
+
+KMS is preferred wherever it is reachable: the key never leaves KMS, every use is authorised by IAM and logged
+in CloudTrail, and rotation and revocation happen in one place. A local key is a secret the process holds in
+memory; keep it in Secrets Manager or SSM (a reference in the configuration), never in code or a plain variable.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,8 +45,14 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 FORMAT_VERSION = "pdenc1"
+LOCAL_FORMAT_VERSION = "pdloc1"
 NONCE_BYTES = 12
+KEY_BYTES = 32
+_FINGERPRINT_BYTES = 8
 _PARTS = 4
+_KMS_KEY = re.compile(
+    r"^(alias/\S+|arn:aws[a-z-]*:kms:\S+|mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
 
 # KMS error codes a human has to fix (key policy, key state, wrong key); anything else KMS raises is transient.
 _CONFIGURATION_ERROR_CODES = frozenset(
@@ -96,6 +114,138 @@ class EnvelopeEncryptor:
         return self._kms_client
 
 
+class LocalKeyEncryptor:
+    """AES-256-GCM under one 256-bit key held in memory, for use outside AWS (see the module docstring).
+
+    Tokens name the key by a fingerprint (a truncated SHA-256 of it, which reveals nothing usable), so a token
+    sealed under another key is refused as such instead of as tampered.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise ConfigurationError(f"a local encryption key must be {KEY_BYTES} bytes (256 bits)")
+        self._aead = AESGCM(key)
+        self._fingerprint = hashlib.sha256(b"pagerduty-utils key fingerprint|" + key).digest()[:_FINGERPRINT_BYTES]
+
+    @classmethod
+    def from_base64(cls, text: str) -> LocalKeyEncryptor:
+        """A key written in standard or URL-safe base64 (``openssl rand -base64 32``)."""
+        try:
+            key = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigurationError("the local encryption key is not valid base64") from None
+        return cls(key)
+
+    def encrypt(self, plaintext: bytes, context: EncryptionContext | None = None) -> str:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, plaintext, self._associated_data(context))
+        return ".".join([LOCAL_FORMAT_VERSION, *(_encode(part) for part in (self._fingerprint, nonce, sealed))])
+
+    def decrypt(self, token: str, context: EncryptionContext | None = None) -> bytes:
+        fingerprint, nonce, sealed = _parse(token, LOCAL_FORMAT_VERSION)
+        if fingerprint != self._fingerprint:
+            raise ValidationError("encrypted value was sealed under another key")
+        try:
+            return self._aead.decrypt(nonce, sealed, self._associated_data(context))
+        except InvalidTag:
+            raise ValidationError("encrypted value failed authentication (tampered, or another context)") from None
+
+    def _associated_data(self, context: EncryptionContext | None) -> bytes:
+        return _associated_data(dict(context or {}), f"{LOCAL_FORMAT_VERSION}|{_encode(self._fingerprint)}")
+
+
+class Encryptor(Protocol):
+    def encrypt(self, plaintext: bytes, context: EncryptionContext | None = None) -> str: ...
+
+    def decrypt(self, token: str, context: EncryptionContext | None = None) -> bytes: ...
+
+
+SensitiveValue = str | bytes | dict[str, Any]
+
+# The value's type travels inside the ciphertext (authenticated), so decryption gives back what was sealed.
+_TEXT, _BYTES, _JSON = b"s", b"b", b"j"
+
+
+class SecurityManager:
+    """``encrypt_sensitive_data(value)`` -> one printable token; ``decrypt_sensitive_data(token)`` -> the value.
+
+    ``encryption_key`` is a KMS key id, ``alias/...`` or ARN (envelope encryption, preferred), or a base64
+    256-bit local key, or a secret reference to either (``ssm:/...``, ``secretsmanager:...``). Without it, the
+    configuration's ``security.encryption_key`` (file or ``ENCRYPTION_KEY``) is used. ``context`` (an
+    encryption context) is bound to every token, merged with the context given to a call: a token only
+    decrypts under the context it was sealed with.
+    """
+
+    def __init__(
+        self,
+        encryption_key: str | None = None,
+        *,
+        context: EncryptionContext | None = None,
+        kms_client: KMSClient | None = None,
+    ) -> None:
+        self._encryptor = encryptor_for(encryption_key or _configured_key(), kms_client=kms_client)
+        self._context = dict(context or {})
+
+    @property
+    def uses_kms(self) -> bool:
+        return isinstance(self._encryptor, EnvelopeEncryptor)
+
+    def encrypt_sensitive_data(self, value: SensitiveValue, context: EncryptionContext | None = None) -> str:
+        if isinstance(value, str):
+            payload = _TEXT + value.encode()
+        elif isinstance(value, bytes):
+            payload = _BYTES + value
+        elif isinstance(value, dict):
+            try:
+                payload = _JSON + json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(f"sensitive data must be JSON-serialisable: {type(exc).__name__}") from None
+        else:
+            raise ValidationError(f"sensitive data must be str, bytes or a dict, not {type(value).__name__}")
+        return self._encryptor.encrypt(payload, self._merged(context))
+
+    def decrypt_sensitive_data(self, token: str, context: EncryptionContext | None = None) -> SensitiveValue:
+        if not isinstance(token, str) or not token.startswith((FORMAT_VERSION + ".", LOCAL_FORMAT_VERSION + ".")):
+            raise ValidationError("not an encrypted value produced by SecurityManager")
+        payload = self._encryptor.decrypt(token, self._merged(context))
+        kind, body = payload[:1], payload[1:]
+        if kind == _TEXT:
+            return body.decode()
+        if kind == _BYTES:
+            return body
+        if kind == _JSON:
+            decoded: dict[str, Any] = json.loads(body)
+            return decoded
+        raise ValidationError("encrypted value was not produced by SecurityManager")
+
+    def _merged(self, context: EncryptionContext | None) -> dict[str, str]:
+        return {**self._context, **(context or {})}
+
+
+def encryptor_for(encryption_key: str, *, kms_client: KMSClient | None = None) -> Encryptor:
+    """The envelope for a KMS key (id, alias, ARN), else a local key; a secret reference is read first."""
+    from pagerduty_utils.config_parser.settings_file import resolve_secret  # noqa: PLC0415  # only for references
+
+    key = resolve_secret(encryption_key)
+    if _KMS_KEY.match(key):
+        return EnvelopeEncryptor(key, kms_client=kms_client)
+    try:
+        return LocalKeyEncryptor.from_base64(key)
+    except ConfigurationError:
+        raise ConfigurationError(
+            "the encryption key is neither a KMS key (id, alias/..., ARN) nor a base64 256-bit local key"
+        ) from None
+
+
+def _configured_key() -> str:
+    from pagerduty_utils.config_parser.settings_file import utils_config  # noqa: PLC0415  # the file only when used
+
+    key = utils_config().security.encryption_key
+    if key is None:
+        raise ConfigurationError("no encryption key: set security.encryption_key (file) or ENCRYPTION_KEY")
+    return key
+
+
 @contextmanager
 def _kms_errors(operation: str, key_id: str) -> Iterator[None]:
     """Map KMS failures to the domain errors: configuration (needs a human), dependency (transient), input."""
@@ -116,9 +266,9 @@ def _classify(operation: str, key_id: str, exc: ClientError) -> ConfigurationErr
     return DependencyError(f"KMS {operation} on {key_id!r} failed: {code or 'error'}")
 
 
-def _associated_data(context: Mapping[str, str]) -> bytes:
+def _associated_data(context: Mapping[str, str], header: str = FORMAT_VERSION) -> bytes:
     canonical_context = json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return f"{FORMAT_VERSION}|{canonical_context}".encode()
+    return f"{header}|{canonical_context}".encode()
 
 
 def _encode(raw: bytes) -> str:
@@ -129,14 +279,14 @@ def _decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _parse(token: str) -> tuple[bytes, bytes, bytes]:
-    parts = token.split(".")
-    if len(parts) != _PARTS or parts[0] != FORMAT_VERSION:
-        raise ValidationError(f"not a {FORMAT_VERSION} encrypted value")
+def _parse(token: str, version: str = FORMAT_VERSION) -> tuple[bytes, bytes, bytes]:
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != _PARTS or parts[0] != version:
+        raise ValidationError(f"not a {version} encrypted value")
     try:
-        wrapped_key, nonce, sealed = (_decode(part) for part in parts[1:])
+        first, nonce, sealed = (_decode(part) for part in parts[1:])
     except (binascii.Error, ValueError):
         raise ValidationError("encrypted value is not valid base64") from None
-    if len(nonce) != NONCE_BYTES or not wrapped_key or not sealed:
+    if len(nonce) != NONCE_BYTES or not first or not sealed:
         raise ValidationError("encrypted value is truncated")
-    return wrapped_key, nonce, sealed
+    return first, nonce, sealed

@@ -182,3 +182,9 @@ def health_event_url(region: str, event_arn: str) -> str | None:
     if base is None:
         return None
     return f"{base}/health/home?region={region}#/account/event-log?eventID={event_id}&eventTab=details"
+
+
+def console_url(region: str, path: str) -> str | None:
+    """``path`` (e.g. ``states/home?region=...#/executions/details/<arn>``) on the console serving ``region``."""
+    base = console_base_url(region)
+    return None if base is None else f"{base}/{path}"

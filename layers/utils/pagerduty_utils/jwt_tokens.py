@@ -1,9 +1,9 @@
 """Short-lived signed tokens (JWT, HS256) for callers who must prove who they are to see more.
 
 Keys live in a secret read through ``pagerduty_utils.secrets``: a JSON list of active keys, each at least 32
-bytes (RFC 7518 asks for a key as long as the hash). Tokens are signed with the first key and verified against
-every key, so a key is rotated by putting the new one first, waiting out the longest token lifetime, then
-removing the old one.
+bytes (RFC 7518 asks for a key as long as the hash) and random-looking (``estimated_key_bits``). Tokens are
+signed with the first key and verified against every key, so a key is rotated by putting the new one first,
+waiting out the longest token lifetime, then removing the old one.
 
 Verification trusts nothing the token says about itself: the header's algorithm must be in
 ``ALLOWED_ALGORITHMS`` (HS256 only: never "none", and never a public-key algorithm that would treat our HMAC key
@@ -19,9 +19,11 @@ cold start.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +39,10 @@ ALGORITHM = "HS256"
 ALLOWED_ALGORITHMS = (ALGORITHM,)
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
 MIN_KEY_BYTES = 32
+# What a key's own characters must be worth (``estimated_key_bits``). A random 32-byte key written in base64 or
+# hex scores well above; repeated, short-alphabet and sequential keys, and 32 hex digits (128 bits, half of
+# what RFC 7518 asks for HS256) score below.
+MIN_KEY_BITS = 160
 # A bearer token is a few hundred characters; anything far longer is not worth parsing.
 MAX_TOKEN_LENGTH = 4096
 
@@ -99,8 +105,20 @@ def signing_keys_from(value: Any, *, source: str) -> tuple[bytes, ...]:
             raise ConfigurationError(
                 f"secret {source!r}: key {position} must be a string of at least {MIN_KEY_BYTES} bytes"
             )
+        if estimated_key_bits(key) < MIN_KEY_BITS:
+            raise ConfigurationError(
+                f"secret {source!r}: key {position} is too predictable (repeated or few distinct characters); "
+                "generate keys with `openssl rand -base64 48`"
+            )
         keys.append(key.encode())
     return tuple(keys)
+
+
+def estimated_key_bits(key: str) -> float:
+    """An upper estimate of a key's entropy from its characters alone: length times the Shannon entropy of their
+    frequencies. It refuses what is visibly not random; it cannot recognise a passphrase of varied words."""
+    counts = Counter(key)
+    return -sum(count * math.log2(count / len(key)) for count in counts.values())
 
 
 class TokenAuthority:
@@ -142,6 +160,7 @@ class TokenAuthority:
         issued_at, expires_at = _timestamp(claims, "iat"), _timestamp(claims, "exp")
         if expires_at - issued_at > self._policy.max_lifetime_seconds:
             raise InvalidTokenError(f"token lifetime exceeds {self._policy.max_lifetime_seconds} seconds")
+        self._check_validity_period(claims, issued_at, expires_at)
         token_id = claims.get("jti")
         return VerifiedToken(
             subject=claims["sub"],
@@ -149,6 +168,15 @@ class TokenAuthority:
             issued_at=datetime.fromtimestamp(issued_at, UTC),
             expires_at=datetime.fromtimestamp(expires_at, UTC),
         )
+
+    def _check_validity_period(self, claims: dict[str, Any], issued_at: int, expires_at: int) -> None:
+        """Expiry and not-before against this authority's clock (PyJWT would read the wall clock itself)."""
+        now, leeway = self._clock(), self._policy.leeway_seconds
+        if expires_at <= now - leeway:
+            raise ExpiredTokenError("token has expired")
+        not_before = max(issued_at, _timestamp(claims, "nbf")) if "nbf" in claims else issued_at
+        if not_before > now + leeway:
+            raise InvalidTokenError("token is not valid yet")
 
     def _decode(self, token: str) -> dict[str, Any]:
         """The claims, checked against the first key whose signature matches (claims are only read after a
@@ -169,8 +197,14 @@ class TokenAuthority:
                     algorithms=list(ALLOWED_ALGORITHMS),
                     audience=self._policy.audience,
                     issuer=self._policy.issuer,
-                    leeway=self._policy.leeway_seconds,
-                    options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
+                    # The validity period is checked against our clock, in _check_validity_period.
+                    options={
+                        "require": list(REQUIRED_CLAIMS),
+                        "strict_aud": True,
+                        "verify_exp": False,
+                        "verify_iat": False,
+                        "verify_nbf": False,
+                    },
                 )
             except jwt.InvalidSignatureError:
                 continue
@@ -192,14 +226,11 @@ def _refusal(error: jwt.InvalidTokenError) -> InvalidTokenError:
     """Our error for PyJWT's, with a reason of our own (PyJWT's messages may quote claim values)."""
     import jwt  # noqa: PLC0415  # deferred, see the module docstring
 
-    if isinstance(error, jwt.ExpiredSignatureError):
-        return ExpiredTokenError("token has expired")
     if isinstance(error, jwt.MissingRequiredClaimError):
         return InvalidTokenError(f"token lacks the {error.claim!r} claim")
     reasons: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
         (jwt.InvalidAudienceError, "token is for another audience"),
         (jwt.InvalidIssuerError, "token is from another issuer"),
-        (jwt.ImmatureSignatureError, "token is not valid yet"),
         (jwt.DecodeError, "token is malformed"),
     )
     reason = next((text for error_type, text in reasons if isinstance(error, error_type)), "token claims are invalid")

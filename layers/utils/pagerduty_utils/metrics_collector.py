@@ -8,13 +8,19 @@ dimensions. Writing at once needs no flush from the handler, so nothing is lost 
 
 EMF limits are respected: Powertools flushes a document when it reaches 100 metrics, and a document never gets
 more than 29 dimensions (the last ones given are dropped, with a warning). A metric that cannot be recorded is
-logged and dropped: metrics never fail the call they measure.
+logged and dropped: metrics never fail the call they measure. NaN and infinite values are dropped the same way
+(JSON has no such numbers, and CloudWatch would reject the whole document).
+
+Outside Lambda the same metrics can also be scraped: ``expose_prometheus()`` attaches a ``PrometheusRegistry``
+(``pagerduty_utils.prometheus``) that every recorded value also goes to.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import (
@@ -33,6 +39,9 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.exceptions import (
 
 from pagerduty_utils.observability import logger, metrics
 
+if TYPE_CHECKING:
+    from pagerduty_utils.prometheus import PrometheusRegistry
+
 MAX_DIMENSIONS = 29
 DEFAULT_NAMESPACE = "PagerDutyUtils"
 
@@ -45,9 +54,16 @@ _METRIC_ERRORS = (MetricNameError, MetricValueError, MetricUnitError, MetricReso
 class MetricsCollector:
     """``count``, ``timing`` and ``api_call`` metrics; dimensions are keyword arguments with string values."""
 
-    def __init__(self, shared: Metrics | None = None, *, namespace: str | None = None) -> None:
+    def __init__(
+        self,
+        shared: Metrics | None = None,
+        *,
+        namespace: str | None = None,
+        prometheus: PrometheusRegistry | None = None,
+    ) -> None:
         self._shared = shared or metrics
         self._namespace = namespace
+        self.prometheus = prometheus
         self._documents: dict[tuple[object, ...], EphemeralMetrics] = {}
         self._checked_names: set[tuple[str, MetricUnit]] = set()
         self._enabled: bool | None = None
@@ -70,6 +86,15 @@ class MetricsCollector:
         if self._enabled is None:
             self._enabled = not is_metrics_disabled()
         return self._enabled
+
+    def expose_prometheus(self, registry: PrometheusRegistry | None = None) -> PrometheusRegistry:
+        """Also send every value to ``registry`` (a new one by default, named after the namespace); returns it."""
+        if registry is None:
+            from pagerduty_utils.prometheus import PrometheusRegistry  # noqa: PLC0415  # outside Lambda only
+
+            registry = PrometheusRegistry(self.namespace)
+        self.prometheus = registry
+        return registry
 
     def count(self, name: str, value: float = 1, **dimensions: str) -> None:
         self.record({name: (MetricUnit.Count, value)}, dimensions)
@@ -103,6 +128,14 @@ class MetricsCollector:
         metadata: dict[str, object] | None = None,
     ) -> None:
         """Record several metrics sharing ``dimensions`` (an empty mapping: the invocation's document)."""
+        not_finite = sorted(name for name, (_, value) in values.items() if _is_not_finite(value))
+        if not_finite:
+            logger.warning("metric dropped", extra={"metrics": not_finite, "reason": "not a finite number"})
+            values = {name: entry for name, entry in values.items() if name not in not_finite}
+            if not values:
+                return
+        if self.prometheus is not None:
+            self._observe(self.prometheus, values, dimensions)
         try:
             if dimensions:
                 self._write_document(values, dimensions, metadata or {})
@@ -123,7 +156,19 @@ class MetricsCollector:
         document = self._document_for(dimensions)
         metric_set = {name: self._checked_metric(document, name, unit, value) for name, (unit, value) in values.items()}
         emf = document.serialize_metric_set(metrics=metric_set, dimensions=document.dimension_set, metadata=metadata)
-        print(json.dumps(emf, separators=(",", ":")))  # EMF is read from stdout
+        try:
+            line = json.dumps(emf, separators=(",", ":"), allow_nan=False)
+        except ValueError:
+            raise MetricValueError("metadata holds a value that is not a finite number") from None
+        print(line)  # EMF is read from stdout
+
+    def _observe(
+        self, registry: PrometheusRegistry, values: dict[str, tuple[MetricUnit, float]], dimensions: dict[str, str]
+    ) -> None:
+        service = self._shared.provider.service
+        labels = {**({"service": service} if service else {}), **dimensions}
+        for name, (unit, value) in values.items():
+            registry.observe(name, unit.value, value, labels)
 
     def _checked_metric(
         self, document: EphemeralMetrics, name: str, unit: MetricUnit, value: float
@@ -159,6 +204,10 @@ class MetricsCollector:
             document.set_default_dimensions(**{name: str(value) for name, value in all_dimensions.items()})
             self._documents[key] = document
         return document
+
+
+def _is_not_finite(value: object) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 metrics_collector = MetricsCollector()

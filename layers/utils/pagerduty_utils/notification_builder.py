@@ -1,7 +1,8 @@
 """Slack, Microsoft Teams and e-mail renderings of an alert or a PagerDuty incident.
 
 Both inputs become one channel-neutral ``Notification`` (raw text), and each renderer escapes and bounds it for
-its channel: Slack mrkdwn (``&``, ``<``, ``>`` — they start links and mentions), Adaptive Card Markdown
+its channel: Slack mrkdwn (``&``, ``<``, ``>`` — they start links and mentions — and ``verbatim``, so a plain
+``@here`` in an alarm name is not parsed into a mention), Adaptive Card Markdown
 (backslash escapes), HTML (``html`` entities, quotes included). Every link passes ``validators.safe_url``, so a
 ``javascript:`` URL from a custom event never becomes clickable.
 
@@ -39,6 +40,20 @@ _SOURCE_LABELS = {
     AlertSource.HEALTH: "AWS Health event",
     AlertSource.CUSTOM: "Application alert",
     AlertSource.SNS: "SNS message",
+    AlertSource.EVENTBRIDGE: "EventBridge event",
+    AlertSource.STEP_FUNCTIONS: "Step Functions execution",
+    AlertSource.GLUE: "Glue job run",
+    AlertSource.BACKUP: "AWS Backup job",
+    AlertSource.CODEPIPELINE: "CodePipeline execution",
+    AlertSource.CODEBUILD: "CodeBuild build",
+    AlertSource.CODEDEPLOY: "CodeDeploy deployment",
+    AlertSource.CLOUDFORMATION: "CloudFormation stack",
+    AlertSource.ECS: "ECS task or deployment",
+    AlertSource.RDS: "RDS event",
+    AlertSource.AUTOSCALING: "EC2 Auto Scaling activity",
+    AlertSource.INSPECTOR: "Inspector finding",
+    AlertSource.CONFIG: "Config compliance change",
+    AlertSource.SIGNIN: "Console sign-in or root activity",
 }
 _SLACK_EMOJI = {
     "critical": ":red_circle:",
@@ -154,13 +169,10 @@ def render_slack(notification: Notification) -> dict[str, Any]:
     heading = f"{emoji} *{escape_slack(notification.status.upper())}* "
     title = truncate_escaped(notification.title, SLACK_SECTION_LIMIT - len(heading) - 2, escape_slack)
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"{heading}*{title}*"}},
+        {"type": "section", "text": _mrkdwn(f"{heading}*{title}*")},
     ]
     fields = [
-        {
-            "type": "mrkdwn",
-            "text": f"*{label}*\n" + truncate_escaped(value, SLACK_FIELD_LIMIT - len(label) - 3, escape_slack),
-        }
+        _mrkdwn(f"*{label}*\n" + truncate_escaped(value, SLACK_FIELD_LIMIT - len(label) - 3, escape_slack))
         for label, value in notification.facts[:SLACK_FIELDS_PER_SECTION]
     ]
     if fields:
@@ -179,9 +191,21 @@ def render_slack(notification: Notification) -> dict[str, Any]:
                 ],
             }
         )
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _timestamp(notification.occurred_at)}]})
+    blocks.append({"type": "context", "elements": [_mrkdwn(_timestamp(notification.occurred_at))]})
     fallback = f"{notification.status.upper()}: {notification.title}"
-    return {"text": truncate_escaped(fallback, SLACK_FALLBACK_LIMIT, escape_slack), "blocks": blocks}
+    return {
+        "text": truncate_escaped(fallback, SLACK_FALLBACK_LIMIT, escape_slack),
+        "blocks": blocks,
+        # The fallback text too: no automatic linking of names and mentions.
+        "parse": "none",
+        "link_names": False,
+    }
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object that Slack renders as written: escaping stops ``<!channel>`` and links, ``verbatim``
+    stops the automatic parsing that would turn a plain ``@here`` or ``@channel`` into a mention."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 # --- Microsoft Teams (Adaptive Card) -----------------------------------------------------------------------------

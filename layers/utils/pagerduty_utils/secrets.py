@@ -74,6 +74,28 @@ def get_secret(reference: str, *, max_age: int = 300) -> str:
     return value
 
 
+def confirm_exists(reference: str) -> None:
+    """Raise unless the secret exists and is not scheduled for deletion, reading its metadata only.
+
+    This is how a component proves a secret is in place without being allowed to read a value it does not use
+    (``secretsmanager:DescribeSecret``; ``ssm:DescribeParameters`` for ``ssm:`` references). It does not prove
+    that the value decrypts: only the functions that read it can.
+    """
+    provider = _provider_for(reference)
+    try:
+        if isinstance(provider, parameters.SSMProvider):
+            name = reference.removeprefix(SSM_PREFIX)
+            found = provider.client.describe_parameters(
+                ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}]
+            )["Parameters"]
+            if not found:
+                raise ConfigurationError(f"secret {reference!r} cannot be read: ParameterNotFound")
+        elif "DeletedDate" in provider.client.describe_secret(SecretId=reference):
+            raise ConfigurationError(f"secret {reference!r} is scheduled for deletion")
+    except (ClientError, BotoCoreError) as exc:
+        raise _classify(reference, exc) from None
+
+
 def get_secret_json(reference: str, *, max_age: int = 300) -> Any:
     """Return the secret parsed as JSON; a value that is not JSON is a configuration error."""
     raw = get_secret(reference, max_age=max_age)
@@ -106,7 +128,8 @@ def _provider(kind: type[ProviderT], session: boto3.session.Session | None, conf
 
 
 def _classify(reference: str, exc: Exception) -> ConfigurationError | DependencyError:
-    cause = exc.__cause__ or exc.__context__
+    """Classify an AWS error, raised directly or as the cause of a Powertools ``GetParameterError``."""
+    cause = exc if isinstance(exc, ClientError | BotoCoreError) else exc.__cause__ or exc.__context__
     if isinstance(cause, ClientError):
         code = cause.response.get("Error", {}).get("Code", "")
         if code in _CONFIGURATION_ERROR_CODES:

@@ -72,6 +72,13 @@ class ForwarderSettings(CommonSettings):
     insufficient_data_action: Literal["ignore", "trigger", "resolve"] = Field(
         "ignore", alias="INSUFFICIENT_DATA_ACTION"
     )
+    # SNS topics only CloudWatch may publish to: their alarm notifications are trusted. AWS-shaped documents from
+    # any other topic become custom alerts of that topic (alert_forwarder.intake.ChannelTrust).
+    alarm_topic_arns: str = Field("", alias="ALARM_TOPIC_ARNS")
+
+    @property
+    def alarm_topic_arn_list(self) -> list[str]:
+        return comma_separated(self.alarm_topic_arns)
 
 
 class ReceiverSettings(CommonSettings):
@@ -106,7 +113,12 @@ class HealthSettings(CommonSettings):
 
     @property
     def secret_id_list(self) -> list[str]:
-        return [item.strip() for item in self.secret_ids.split(",") if item.strip()]
+        return comma_separated(self.secret_ids)
+
+
+def comma_separated(value: str) -> list[str]:
+    """The items of a comma-separated variable, blanks dropped."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 SettingsT = TypeVar("SettingsT", bound=PagerDutySettings)

@@ -5,7 +5,7 @@
 3. the alarm goes OK: the incident is resolved, and that too reaches the bus;
 4. the health checker runs on its schedule, and GET /health serves its report;
 5. each function is invoked with each of its sample events (events/).
-The functions get env.local.json beside the template unless --env-vars says otherwise.
+The functions get env.local.json beside the template unless --env-vars names another file.
 Exits 0 when every step happened, 1 otherwise (each step says what was missing).
 """
 
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pdutils.errors import CommandError
+from pdutils.json_file import read_json_file
 from pdutils.local.cli_arguments import add_local_stack_arguments, parameter_overrides
 
 if TYPE_CHECKING:
@@ -28,7 +30,6 @@ ALERT_TOPIC = "AlertTopic"
 INCIDENT_BUS = "IncidentEventBus"
 HEALTH_CHECKER = "HealthCheckerFunction"
 STEP_TIMEOUT_SECONDS = 30.0
-LOCAL_ENV_VARS_FILE = "env.local.json"
 # Which function each sample event of events/ is for.
 SAMPLE_EVENTS = {
     "sns_cloudwatch_alarm.json": "AlertForwarderFunction",
@@ -84,36 +85,34 @@ class Story:
 
 def run(args: argparse.Namespace) -> int:
     # Deferred: the CLI imports every command at startup, and these pull in moto, boto3 and samtranslator.
-    from pdutils.local import environment, local_stack, template  # noqa: PLC0415
+    from pdutils.local import environment, local_stack  # noqa: PLC0415
 
     story = Story()
     template_dir = args.template.resolve().parent
-    env_vars_file = args.env_vars or template_dir / LOCAL_ENV_VARS_FILE
+    events_dir = args.events_dir or template_dir / "events"
+    sample_events = _sample_events(events_dir)
     log_path = template_dir / ".aws-sam" / "pdutils-local" / "functions.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    env_vars = environment.env_vars_for(args.env_vars, template_dir)
     print("pdutils demo: an alert's life on the local stack (embedded AWS + PagerDuty simulator, no Docker)")
-    try:
-        with log_path.open("w") as log_file:
-            config = local_stack.LocalStackConfig(
-                template_path=args.template,
-                stack_name=args.stack_name,
-                parameter_overrides=parameter_overrides(args.parameter_overrides),
-                env_vars=environment.load_env_vars_file(env_vars_file) if env_vars_file.exists() else None,
-                aws=args.aws,
-                region=args.region,
-                function_logs=sys.stderr if args.verbose else log_file,
-                on_batch=lambda outcome: story.note(
-                    f"{outcome.function_id}: batch of {len(outcome.deleted) + len(outcome.kept)} record(s), "
-                    f"{len(outcome.deleted)} done, {len(outcome.kept)} left for retry"
-                ),
-            )
-            story.chapter("Local stack")
-            with local_stack.running_local_stack(config) as stack:
-                local_stack.print_summary(stack)
-                tell_the_story(stack, story, args.events_dir or template_dir / "events")
-    except (template.TemplateError, environment.EnvVarsError) as exc:
-        print(f"pdutils demo: {exc}", file=sys.stderr)
-        return 2
+    with log_path.open("w") as log_file:
+        config = local_stack.LocalStackConfig(
+            template_path=args.template,
+            stack_name=args.stack_name,
+            parameter_overrides=parameter_overrides(args.parameter_overrides),
+            env_vars=env_vars,
+            aws=args.aws,
+            region=args.region,
+            function_logs=sys.stderr if args.verbose else log_file,
+            on_batch=lambda outcome: story.note(
+                f"{outcome.function_id}: batch of {len(outcome.deleted) + len(outcome.kept)} record(s), "
+                f"{len(outcome.deleted)} done, {len(outcome.kept)} left for retry"
+            ),
+        )
+        story.chapter("Local stack")
+        with local_stack.running_local_stack(config) as stack:
+            local_stack.print_summary(stack)
+            tell_the_story(stack, story, events_dir, sample_events)
     story.chapter("Result")
     if story.failures:
         story.note(f"{len(story.failures)} step(s) did not happen: {', '.join(story.failures)}")
@@ -123,14 +122,21 @@ def run(args: argparse.Namespace) -> int:
     return 1 if story.failures else 0
 
 
-def tell_the_story(stack: LocalStack, story: Story, events_dir: Path) -> None:
+def _sample_events(events_dir: Path) -> dict[str, Any]:
+    """Every sample event the demo sends, read before anything starts: a missing or broken file stops it early."""
+    if not events_dir.is_dir():
+        raise CommandError(f"--events-dir {events_dir} is not a directory: point it at the sample events (events/)")
+    return {name: read_json_file(events_dir / name, what="sample event") for name in SAMPLE_EVENTS}
+
+
+def tell_the_story(stack: LocalStack, story: Story, events_dir: Path, sample_events: dict[str, Any]) -> None:
     from pdutils.local.demo_probes import DemoProbes  # noqa: PLC0415  # deferred with the rest of the command
 
     probes = DemoProbes(stack, timeout=STEP_TIMEOUT_SECONDS)
     bus_tap = probes.tap_bus(stack.stack.resources[INCIDENT_BUS].ref, BUS_TAP_NAME)
     topic_arn = stack.stack.resources[ALERT_TOPIC].ref
     for state, event_file in (("ALARM", "sns_cloudwatch_alarm.json"), ("OK", "sns_cloudwatch_ok.json")):
-        notification = json.loads((events_dir / event_file).read_text())["Records"][0]["Sns"]
+        notification = sample_events[event_file]["Records"][0]["Sns"]
         alarm_name = json.loads(notification["Message"])["AlarmName"]
         incident_status = "triggered" if state == "ALARM" else "resolved"
         story.chapter(f"CloudWatch alarm {alarm_name} -> {state}: SNS -> SQS -> alert forwarder -> PagerDuty")
@@ -165,7 +171,7 @@ def tell_the_story(stack: LocalStack, story: Story, events_dir: Path) -> None:
     story.chapter(f"Each function with its sample events ({events_dir})")
     story.note("(an alert state the forwarder already delivered above is not sent to PagerDuty again)")
     for event_file, function_id in SAMPLE_EVENTS.items():
-        event = json.loads((events_dir / event_file).read_text())
+        event = sample_events[event_file]
         story.step(
             f"{event_file} -> {function_id}",
             probes.sample_event(function_id, event),

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pdutils.errors import CommandError, explain
 from pdutils.local.cli_arguments import add_target_arguments, add_template_arguments
 
 if TYPE_CHECKING:
@@ -48,14 +49,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Deferred: the CLI imports every command at startup; these pull in boto3, httpx and the template tools.
-    from pdutils.local import environment, template  # noqa: PLC0415
-
     try:
         variables = _variables(args)
-    except (template.TemplateError, environment.EnvVarsError, OSError, ValueError) as exc:
-        print(f"pdutils health: {exc}", file=sys.stderr)
-        return CANNOT_CHECK
+    except Exception as exc:  # 1 means degraded here: whatever stops the checks from starting exits 2
+        raise CommandError(explain(exc).message, exit_status=CANNOT_CHECK) from exc
     with _process_environment(variables):
         report = _check(args.function)
     if report is None:

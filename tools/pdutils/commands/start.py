@@ -8,10 +8,14 @@ With ``--aws real`` the functions run locally against an already deployed stack 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
-from pdutils.local.cli_arguments import add_local_stack_arguments, parameter_overrides
+from pdutils.errors import CommandError
+from pdutils.local.cli_arguments import add_local_stack_arguments, parameter_overrides, port_number
+
+WEBHOOK_SECRET_ENV = "PDUTILS_WEBHOOK_SECRET"  # noqa: S105  # nosec B105  # a variable name
 
 
 def register(subparsers: Any) -> None:
@@ -21,15 +25,30 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-p", "--port", type=int, default=3000, help="API port (default 3000; 0: any free port)")
-    parser.add_argument("--simulator-port", type=int, default=0, help="PagerDuty simulator port (default: any free)")
+    parser.add_argument("-p", "--port", type=port_number, default=3000, help="API port (default 3000; 0: any free)")
+    parser.add_argument(
+        "--simulator-port", type=port_number, default=0, help="PagerDuty simulator port (default: any free)"
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        help="the local stack's webhook signing secret: stored in its webhook secret, and the simulator signs "
+        f"its deliveries with it (default: ${WEBHOOK_SECRET_ENV}, else local-webhook-secret, the one "
+        "events/apigateway_webhook.json is signed with)",
+    )
     add_local_stack_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # Deferred: the CLI imports every command at startup, and these pull in moto, boto3 and samtranslator.
-    from pdutils.local import environment, interrupt, local_stack, poller, runner, template  # noqa: PLC0415
+    from pdutils.local import environment, interrupt, local_secrets, local_stack, poller, runner  # noqa: PLC0415
+    from pdutils.local.stack_record import record_path  # noqa: PLC0415
+
+    webhook_secret = args.webhook_secret
+    if webhook_secret is None:
+        webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV, local_secrets.LOCAL_WEBHOOK_SECRET)
+    if not webhook_secret:
+        raise CommandError(f"--webhook-secret (or ${WEBHOOK_SECRET_ENV}) is empty: give the secret to sign with")
 
     def report_batch(outcome: poller.BatchOutcome) -> None:
         status = outcome.invocation.error["errorType"] if outcome.invocation.error else "ok"
@@ -43,26 +62,27 @@ def run(args: argparse.Namespace) -> int:
         status = invocation.error["errorType"] if invocation.error else "ok"
         print(f"{function_id}: scheduled run -> {status}", flush=True)
 
-    try:
-        config = local_stack.LocalStackConfig(
-            template_path=args.template,
-            stack_name=args.stack_name,
-            parameter_overrides=parameter_overrides(args.parameter_overrides),
-            env_vars=environment.load_env_vars_file(args.env_vars) if args.env_vars else None,
-            aws=args.aws,
-            region=args.region,
-            api_port=args.port,
-            simulator_port=args.simulator_port,
-            function_logs=sys.stderr,
-            on_batch=report_batch,
-            on_schedule=report_schedule,
-        )
-        with local_stack.running_local_stack(config) as stack:
-            local_stack.print_summary(stack)
-            print("Ctrl-C stops", flush=True)
-            interrupt.wait_until_interrupted()
-    except (template.TemplateError, environment.EnvVarsError, OSError) as exc:  # OSError: the port is taken
-        print(f"pdutils start: {exc}", file=sys.stderr)
-        return 2
+    config = local_stack.LocalStackConfig(
+        template_path=args.template,
+        stack_name=args.stack_name,
+        parameter_overrides=parameter_overrides(args.parameter_overrides),
+        env_vars=environment.env_vars_for(args.env_vars, args.template.resolve().parent),
+        aws=args.aws,
+        region=args.region,
+        api_port=args.port,
+        simulator_port=args.simulator_port,
+        function_logs=sys.stderr,
+        on_batch=report_batch,
+        on_schedule=report_schedule,
+        webhook_secret=webhook_secret,
+    )
+    print(f"starting the local stack of {args.template} ...", flush=True)
+    with local_stack.running_local_stack(config) as stack:
+        local_stack.print_summary(stack)
+        status_file = record_path(stack.template.directory)
+        if status_file.exists():
+            print(f"status file       {status_file} (invoke, sim fault, token, redrive... find the stack here)")
+        print("Ctrl-C stops", flush=True)
+        interrupt.wait_until_interrupted()
     print("local stack stopped")
     return 0

@@ -3,7 +3,8 @@
 Like ``sam local start-api``: the route's function gets the proxy event (body base64-encoded when it is not
 UTF-8 text), and its response (``statusCode``, ``headers``, ``multiValueHeaders``, ``body``,
 ``isBase64Encoded``) becomes the HTTP response. A route that does not exist answers 403 "Missing
-Authentication Token", and a function that fails answers 502, as API Gateway does.
+Authentication Token", and a function that fails answers 502, as API Gateway does. Given a metrics registry,
+the server also answers ``GET /metrics`` (not an API route: the local runtime's own) with its Prometheus text.
 """
 
 from __future__ import annotations
@@ -18,15 +19,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from threading import Thread
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from pdutils.http_handler import OneEntryRequestHandler
 from pdutils.local.runner import Invocation
 from pdutils.local.template import FunctionSpec
 
+if TYPE_CHECKING:
+    from pagerduty_utils.prometheus import PrometheusRegistry
+
 STAGE = "Prod"
 ANY_METHOD = "ANY"
+METRICS_PATH = "/metrics"
 
 Invoke = Callable[[str, Any], Invocation]
 
@@ -138,6 +143,12 @@ def http_response(invocation: Invocation) -> HttpResponse:
         return _json_response(502, {"message": "Internal server error"})
 
 
+def _metrics_response(metrics: PrometheusRegistry) -> HttpResponse:
+    from pagerduty_utils.prometheus import CONTENT_TYPE  # noqa: PLC0415  # the module is loaded with the registry
+
+    return HttpResponse(200, [("Content-Type", CONTENT_TYPE)], metrics.render().encode())
+
+
 def _json_response(status: int, document: Mapping[str, Any]) -> HttpResponse:
     return HttpResponse(status, [("Content-Type", "application/json")], json.dumps(document).encode())
 
@@ -145,11 +156,21 @@ def _json_response(status: int, document: Mapping[str, Any]) -> HttpResponse:
 class _ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # PagerDuty delivers webhooks concurrently, and a burst must queue rather than be refused: the default
+    # listen backlog (5) lost deliveries to connection resets at 50 at once. Each request gets its own thread.
+    request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], routes: Sequence[Route], invoke: Invoke) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        routes: Sequence[Route],
+        invoke: Invoke,
+        metrics: PrometheusRegistry | None = None,
+    ) -> None:
         super().__init__(address, _RequestHandler)
         self.routes = routes
         self.invoke = invoke
+        self.metrics = metrics
 
 
 class _RequestHandler(OneEntryRequestHandler):
@@ -168,7 +189,14 @@ class _RequestHandler(OneEntryRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = urlsplit(self.path).path
         route = next((route for route in self.server.routes if route.matches(self.command, path) is not None), None)
-        if route is None:
+        if (
+            route is None
+            and path == METRICS_PATH
+            and self.command in ("GET", "HEAD")
+            and self.server.metrics is not None
+        ):
+            response = _metrics_response(self.server.metrics)
+        elif route is None:
             response = _json_response(403, {"message": "Missing Authentication Token"})
         else:
             request = HttpRequest(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
@@ -192,10 +220,15 @@ class ApiHandle:
 
 @contextmanager
 def serving_api(
-    routes: Sequence[Route], invoke: Invoke, *, host: str = "127.0.0.1", port: int = 0
+    routes: Sequence[Route],
+    invoke: Invoke,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    metrics: PrometheusRegistry | None = None,
 ) -> Iterator[ApiHandle]:
-    """Serve ``routes`` on ``host:port`` (0: a free port) until the block exits."""
-    server = _ApiServer((host, port), routes, invoke)
+    """Serve ``routes`` on ``host:port`` (0: a free port) until the block exits; ``metrics`` at /metrics."""
+    server = _ApiServer((host, port), routes, invoke, metrics)
     thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     thread.start()
     try:

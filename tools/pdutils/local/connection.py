@@ -26,6 +26,7 @@ class StackConnection:
     target: AwsTarget
     resolver: IntrinsicResolver
     extras: Mapping[str, str] = field(default_factory=dict)
+    placeholders: bool = False  # no stack was found: references resolve to placeholders
 
 
 def pagerduty_extras(simulator_url: str | None) -> dict[str, str]:
@@ -47,20 +48,20 @@ def connect(template: SamTemplate, args: argparse.Namespace) -> StackConnection:
         connection = _connect_to_stack(template, target, record.stack_name, parameters)
         return StackConnection(connection.target, connection.resolver, pagerduty_extras(record.simulator_url))
     print(
-        "pdutils: no local stack is running (start one with `pdutils start`): "
+        "pdutils: no local stack is running (start one with pdutils start): "
         "Ref/GetAtt resolve to placeholders and AWS calls will fail",
         file=sys.stderr,
     )
     region = args.region or LOCAL_CREDENTIALS["AWS_REGION"]
     target = AwsTarget(region=region, credentials=LOCAL_CREDENTIALS)
-    return StackConnection(target, _placeholder_resolver(template, parameters, region))
+    return StackConnection(target, _placeholder_resolver(template, parameters, region), placeholders=True)
 
 
 def _connect_to_stack(
     template: SamTemplate, target: AwsTarget, stack_name: str | None, parameters: Mapping[str, str]
 ) -> StackConnection:
     if stack_name is None:
-        return StackConnection(target, _placeholder_resolver(template, parameters, target.region))
+        return StackConnection(target, _placeholder_resolver(template, parameters, target.region), placeholders=True)
     stack = read_stack(target, template, stack_name=stack_name, parameters=parameters)
     return StackConnection(target, stack.resolver)
 

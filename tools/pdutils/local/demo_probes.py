@@ -97,12 +97,31 @@ class DemoProbes:
         return f"{outcome}, {pagerduty_requests} request(s) to PagerDuty, {invocation.duration_ms:.0f} ms"
 
 
+def _describe_http(result: dict[str, Any]) -> str | None:
+    """An API Gateway proxy result: a 2xx, unless the body says the request was ignored (a receiver answers
+    2xx to a stale or unknown webhook so that the sender stops retrying, yet it processed nothing)."""
+    if not 200 <= result["statusCode"] < 300:
+        return None
+    disposition = _json_object(result.get("body")).get("status")
+    if disposition == "ignored":
+        return None
+    return f"HTTP {result['statusCode']}" + (f", {disposition}" if isinstance(disposition, str) else "")
+
+
+def _json_object(body: Any) -> dict[str, Any]:
+    try:
+        document = json.loads(body) if isinstance(body, str) else None
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
 def _describe(result: Any) -> str | None:
     """What a handler's result says, or None when it reports a failure (HTTP error, failed batch items)."""
     if not isinstance(result, dict):
         return "done" if result is None else f"returned {json.dumps(result)[:60]}"
     if "statusCode" in result:
-        return f"HTTP {result['statusCode']}" if 200 <= result["statusCode"] < 300 else None
+        return _describe_http(result)
     if "batchItemFailures" in result:
         return None if result["batchItemFailures"] else "no batch item failures"
     if isinstance(result.get("report"), dict):

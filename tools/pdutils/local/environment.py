@@ -16,23 +16,34 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pdutils.errors import CommandError
+from pdutils.json_file import read_json_file
 from pdutils.local.intrinsics import IntrinsicResolver
 from pdutils.local.target import AwsTarget
 from pdutils.local.template import FunctionSpec
 
 LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true"}
 ALL_FUNCTIONS_KEY = "Parameters"
+# Read by the commands that run functions when no --env-vars file is named: its receiver section widens the
+# replay window, so that the sample webhook event (signed once, with a fixed occurred_at) is accepted locally.
+LOCAL_ENV_VARS_FILE = "env.local.json"
 
 
-class EnvVarsError(Exception):
-    """The ``--env-vars`` file is unreadable or not in SAM's format."""
+class EnvVarsError(CommandError):
+    """The ``--env-vars`` file is JSON, but not in SAM's format."""
+
+
+def env_vars_for(named: Path | None, template_dir: Path) -> dict[str, dict[str, str]] | None:
+    """The ``--env-vars`` file when one is named (it must exist), else ``env.local.json`` beside the template
+    when there is one, else None."""
+    if named is not None:
+        return load_env_vars_file(named)
+    local_file = template_dir / LOCAL_ENV_VARS_FILE
+    return load_env_vars_file(local_file) if local_file.is_file() else None
 
 
 def load_env_vars_file(path: Path) -> dict[str, dict[str, str]]:
-    try:
-        document: Any = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise EnvVarsError(f"cannot read --env-vars file {path}: {exc}") from exc
+    document: Any = read_json_file(path, what="--env-vars file")
     if not isinstance(document, dict) or not all(isinstance(section, dict) for section in document.values()):
         raise EnvVarsError(f'{path}: expected {{"Parameters": {{...}}, "<LogicalId>": {{...}}}} with string values')
     return {

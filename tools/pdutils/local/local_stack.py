@@ -2,13 +2,15 @@
 
 ``running_local_stack`` provisions the template's resources in a moto server (or connects to a deployed
 stack with ``aws="real"``), stores local secret values, starts one warm worker per function, serves the API
-routes, polls each SQS event source into its function, fires rate schedules, subscribes the simulator's
-webhooks to the local webhook route, and writes a record so that ``pdutils invoke`` finds the running stack.
+routes (and, at ``/metrics``, the functions' EMF metrics as Prometheus text), polls each SQS event source into
+its function, fires rate schedules, subscribes the simulator's webhooks to the local webhook route, and writes a
+record so that ``pdutils invoke`` finds the running stack.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -16,11 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
-from pdutils.local.api_server import ApiHandle, api_routes, serving_api
+from pagerduty_utils.metrics_collector import DEFAULT_NAMESPACE
+from pagerduty_utils.prometheus import PrometheusRegistry
+from pdutils.local.api_server import METRICS_PATH, ApiHandle, api_routes, serving_api
 from pdutils.local.cli_arguments import DEFAULT_STACK_NAME
 from pdutils.local.connection import pagerduty_extras
 from pdutils.local.environment import function_environment
-from pdutils.local.local_secrets import LOCAL_WEBHOOK_SECRET, local_secret_values, store_secret
+from pdutils.local.local_secrets import (
+    HEALTH_TOKEN_VARIABLE,
+    LOCAL_WEBHOOK_SECRET,
+    local_secret_values,
+    store_secret,
+)
 from pdutils.local.poller import BatchOutcome, SqsEventSource, SqsPoller
 from pdutils.local.provision import ProvisionedStack, provision_stack, read_stack
 from pdutils.local.runner import FunctionRunner, Invocation
@@ -32,6 +41,9 @@ from pdutils.moto_server import running_moto_server
 from pdutils.simulator import DEV_TOKEN, SimulatorHandle, running_simulator
 
 WEBHOOK_PATH = "/webhooks/pagerduty"
+# Optional secrets an embedded stack gets anyway, when the template leaves them empty: with the health token
+# keys set, the receiver serves the full GET /health report to a token from pdutils token.
+EMBEDDED_PARAMETER_DEFAULTS = {"HealthTokenSecret": "pdutils-local/health-token-keys"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ class LocalStackConfig:
     on_schedule: Callable[[str, Invocation], None] | None = None
     poll_wait_seconds: int = 1
     write_record: bool = True
+    webhook_secret: str = LOCAL_WEBHOOK_SECRET
 
 
 @dataclass
@@ -61,6 +74,7 @@ class LocalStack:
     runners: Mapping[str, FunctionRunner]
     pollers: list[SqsPoller]
     schedulers: list[Scheduler]
+    metrics: PrometheusRegistry
 
     def schedules_of(self, function_id: str) -> list[Scheduler]:
         return [scheduler for scheduler in self.schedulers if scheduler.runner.function.logical_id == function_id]
@@ -69,7 +83,8 @@ class LocalStack:
 @contextmanager
 def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
     template = SamTemplate.load(config.template_path)
-    parameters = template.parameter_values(config.parameter_overrides, local_fallbacks=True)
+    overrides = {**_embedded_parameter_defaults(config, template), **config.parameter_overrides}
+    parameters = template.parameter_values(overrides, local_fallbacks=True)
     functions = template.functions(parameters)
     with ExitStack() as resources:
         target, stack = _aws(config, template, parameters, resources)
@@ -85,23 +100,48 @@ def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
             for function in functions
         }
         if target.is_embedded:
+            health_token_key = secrets.token_urlsafe(32)  # this stack's own: tokens die with it
             for environment in environments.values():
-                for reference, value in local_secret_values(environment, api_token=DEV_TOKEN).items():
+                stored = local_secret_values(
+                    environment,
+                    api_token=DEV_TOKEN,
+                    webhook_secret=config.webhook_secret,
+                    health_token_key=health_token_key,
+                )
+                for reference, value in stored.items():
                     store_secret(target, reference, value)
+        namespace = next(
+            (
+                env["POWERTOOLS_METRICS_NAMESPACE"]
+                for env in environments.values()
+                if "POWERTOOLS_METRICS_NAMESPACE" in env
+            ),
+            DEFAULT_NAMESPACE,
+        )
+        metrics = PrometheusRegistry(namespace)
         runners = {
             function.logical_id: resources.enter_context(
                 FunctionRunner(
-                    function, environments[function.logical_id], region=target.region, log_stream=config.function_logs
+                    function,
+                    environments[function.logical_id],
+                    region=target.region,
+                    log_stream=config.function_logs,
+                    metrics=metrics,
                 )
             )
             for function in functions
         }
         routes = api_routes(functions, stack.resolver.resolve)
         api = resources.enter_context(
-            serving_api(routes, lambda function_id, event: runners[function_id].invoke(event), port=config.api_port)
+            serving_api(
+                routes,
+                lambda function_id, event: runners[function_id].invoke(event),
+                port=config.api_port,
+                metrics=metrics,
+            )
         )
         if any(route.path == WEBHOOK_PATH for route in routes):
-            simulator.add_webhook_subscription(api.url + WEBHOOK_PATH, LOCAL_WEBHOOK_SECRET)
+            simulator.add_webhook_subscription(api.url + WEBHOOK_PATH, config.webhook_secret)
         pollers = _pollers(config, target, stack, functions, runners)
         schedulers = _schedulers(config, target, stack, functions, runners)
         for poller in pollers:
@@ -116,12 +156,27 @@ def running_local_stack(config: LocalStackConfig) -> Iterator[LocalStack]:
                 region=target.region,
                 stack_name=stack.name,
                 simulator_url=simulator.base_url,
+                simulator_control_token=simulator.simulator.config.control_token,
                 api_url=api.url,
+                health_token_secret_id=next(
+                    (env[HEALTH_TOKEN_VARIABLE] for env in environments.values() if env.get(HEALTH_TOKEN_VARIABLE)),
+                    None,
+                ),
             )
             if target.is_embedded:
                 write_record(template.directory, record)
-                resources.callback(remove_record, template.directory)
-        yield LocalStack(template, target, stack, simulator, api, runners, pollers, schedulers)
+                resources.callback(remove_record, template.directory, record.pid)
+        yield LocalStack(template, target, stack, simulator, api, runners, pollers, schedulers, metrics)
+
+
+def _embedded_parameter_defaults(config: LocalStackConfig, template: SamTemplate) -> dict[str, str]:
+    if config.aws != "embedded":
+        return {}
+    return {
+        name: value
+        for name, value in EMBEDDED_PARAMETER_DEFAULTS.items()
+        if name in template.parameters and not template.parameters[name].get("Default")
+    }
 
 
 def _aws(
@@ -199,6 +254,7 @@ def print_summary(local_stack: LocalStack, stream: TextIO = sys.stdout) -> None:
     print(f"AWS               {where}, stack {local_stack.stack.name}", file=stream)
     print(f"PagerDuty         {local_stack.simulator.base_url} (simulator)", file=stream)
     print(f"API               {local_stack.api.url}", file=stream)
+    print(f"metrics           {local_stack.api.url}{METRICS_PATH} (Prometheus text)", file=stream)
     for route in local_stack.api.routes:
         print(f"  {route.method:6} {local_stack.api.url}{route.path} -> {route.function_id}", file=stream)
     for poller in local_stack.pollers:

@@ -20,9 +20,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from pdutils.local.template import FunctionSpec
+
+if TYPE_CHECKING:
+    from pagerduty_utils.prometheus import PrometheusRegistry
 
 # Variables a worker inherits from the CLI's environment; the rest of its environment is the function's own.
 _INHERITED_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH")
@@ -69,10 +72,13 @@ class FunctionRunner:
         region: str = "us-east-1",
         account_id: str = "123456789012",
         log_stream: TextIO | None = None,
+        metrics: PrometheusRegistry | None = None,
     ) -> None:
         """``environment`` is the function's own (resolved template variables, AWS endpoint, credentials).
 
         Logs go to the CLI's stderr, or, with ``log_stream``, line by line prefixed with the function's id.
+        With ``metrics``, the EMF documents among them (what CloudWatch would turn into metrics) are also
+        counted there, for the local runtime's ``/metrics``.
         """
         self.function = function
         self._environment = {
@@ -83,6 +89,7 @@ class FunctionRunner:
         }
         self._function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function.logical_id}"
         self._log_stream = log_stream
+        self._metrics = metrics
         self._lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[str | None] = queue.Queue()
@@ -129,7 +136,7 @@ class FunctionRunner:
             [sys.executable, "-m", "pdutils.local.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE if self._log_stream else None,
+            stderr=subprocess.PIPE if self._log_stream or self._metrics else None,
             env=self._environment,
             cwd=self.function.code_dir,
             text=True,
@@ -137,8 +144,10 @@ class FunctionRunner:
         replies: queue.Queue[str | None] = queue.Queue()
         self._replies = replies
         _pump(process.stdout, replies.put, on_end=lambda: replies.put(None))
-        if self._log_stream is not None:
-            _pump(process.stderr, _prefixed_writer(self._log_stream, f"[{self.function.logical_id}] "))
+        if self._log_stream is not None or self._metrics is not None:
+            prefix = f"[{self.function.logical_id}] " if self._log_stream is not None else ""
+            writer = _prefixed_writer(self._log_stream or sys.stderr, prefix)
+            _pump(process.stderr, writer if self._metrics is None else _emf_reader(self._metrics, writer))
         description = {
             "handler": self.function.handler,
             "paths": [str(self.function.code_dir), *map(str, self.function.layer_dirs)],
@@ -185,6 +194,20 @@ def _prefixed_writer(stream: TextIO, prefix: str) -> Callable[[str], None]:
         stream.flush()
 
     return write
+
+
+def _emf_reader(metrics: PrometheusRegistry, then: Callable[[str], None]) -> Callable[[str], None]:
+    """Count each EMF document of the log in ``metrics``, and pass every line on to ``then``."""
+
+    def read(line: str) -> None:
+        if line.startswith('{"_aws"'):
+            with contextlib.suppress(ValueError):
+                document = json.loads(line)
+                if isinstance(document, dict):
+                    metrics.observe_emf(document)
+        then(line)
+
+    return read
 
 
 def _pump(stream: IO[str] | None, sink: Callable[[str], object], *, on_end: Callable[[], object] | None = None) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import boto3
@@ -32,6 +34,8 @@ class AwsTarget:
     region: str
     endpoint_url: str | None = None
     credentials: Mapping[str, str] = field(default_factory=dict)
+    # boto3 sessions may not create clients from several threads at once (pollers, schedulers, the demo's probes).
+    _client_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
     def embedded(cls, endpoint_url: str, region: str = "us-east-1") -> AwsTarget:
@@ -58,14 +62,20 @@ class AwsTarget:
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` on this target (typed at the call site with mypy_boto3 stubs)."""
-        session = boto3.session.Session(
+        with self._client_lock:
+            return self._session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+
+    @cached_property
+    def _session(self) -> boto3.session.Session:
+        """One session for every client: a new session reads botocore's endpoint and service data again, which
+        costs far more than the client itself."""
+        return boto3.session.Session(
             region_name=self.region,
             aws_access_key_id=self.credentials.get("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=self.credentials.get("AWS_SECRET_ACCESS_KEY"),
             aws_session_token=self.credentials.get("AWS_SESSION_TOKEN"),
             profile_name=self.credentials.get("AWS_PROFILE"),
         )
-        return session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
 
     def account_id(self) -> str:
         account: str = self.client("sts").get_caller_identity()["Account"]

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from samtranslator.yaml_helper import intrinsics_multi_constructor
 
+from pdutils.errors import CommandError
 from pdutils.local.intrinsics import IntrinsicResolver
 
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
@@ -23,7 +24,7 @@ DEFAULT_TIMEOUT_SECONDS = 3
 DEFAULT_MEMORY_MB = 128
 
 
-class TemplateError(Exception):
+class TemplateError(CommandError):
     """The template cannot be used locally (missing function, unsupported CodeUri, bad YAML...)."""
 
 
@@ -113,7 +114,10 @@ class SamTemplate:
         """
         unknown = set(overrides or {}) - set(self.parameters)
         if unknown:
-            raise TemplateError(f"unknown template parameters: {', '.join(sorted(unknown))}")
+            raise TemplateError(
+                f"--parameter-overrides names parameters {self.path.name} does not declare: "
+                f"{', '.join(sorted(unknown))} (it declares {', '.join(sorted(self.parameters)) or 'none'})"
+            )
         values: dict[str, str] = {}
         for name, declaration in self.parameters.items():
             value = (overrides or {}).get(name, declaration.get("Default"))

@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.translator import Translator
 
 from pdutils.local.intrinsics import ResourceValues
 from pdutils.local.stack_resources import resource_values
@@ -43,6 +41,11 @@ _CODE_PROPERTY = {SERVERLESS_FUNCTION: "CodeUri", SERVERLESS_LAYER: "ContentUri"
 
 def translate_sam(template: SamTemplate, parameters: Mapping[str, str], *, region: str) -> dict[str, Any]:
     """The plain CloudFormation template SAM would deploy for ``template``."""
+    # Deferred: samtranslator takes most of a second to import, and only provisioning a stack translates;
+    # commands that connect to a running one (``pdutils invoke``) do not.
+    from samtranslator.parser.parser import Parser  # noqa: PLC0415
+    from samtranslator.translator.translator import Translator  # noqa: PLC0415
+
     logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its feature-toggle notes are noise here
     document = copy.deepcopy(dict(template.document))
     for logical_id, resource in document["Resources"].items():

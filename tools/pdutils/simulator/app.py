@@ -3,10 +3,16 @@
 Order of checks, as PagerDuty applies them: REST requests are authenticated (401), throttled per token (429),
 routed (404/405) and validated against the OpenAPI file (400) before they act; Events API requests are
 parsed, validated (400), checked for a well-formed routing key and throttled per routing key (429).
+
+The ``/_sim/`` control plane answers only requests that carry the configured token in ``X-Pdutils-Sim-Token``
+(401) and no browser's marks (``Origin``, ``Referer``, ``Sec-Fetch-*``: 403), so a web page open in the
+developer's browser can neither steer nor read it. Recorded requests keep the scheme of their
+``Authorization`` header, never the credential.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
@@ -14,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pdutils.simulator.config import SimulatorConfig
+from pdutils.simulator.config import CONTROL_TOKEN_HEADER, SimulatorConfig
 from pdutils.simulator.events import EventsAPI
 from pdutils.simulator.faults import Fault, FaultInjector
 from pdutils.simulator.incidents import IncidentLifecycle
@@ -30,6 +36,8 @@ logger = logging.getLogger(__name__)
 EVENTS_PATHS = frozenset({"/v2/enqueue", "/v2/change/enqueue"})
 CONTROL_PREFIX = "/_sim/"
 TOKEN_PREFIX = "Token token="  # the Authorization scheme, not a secret  # noqa: S105  # nosec B105
+BROWSER_HEADERS = ("origin", "referer", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest")
+REDACTED = "[redacted]"
 
 
 def build_validator(config: SimulatorConfig) -> OpenAPIValidator | None:
@@ -43,6 +51,14 @@ def build_validator(config: SimulatorConfig) -> OpenAPIValidator | None:
     except SpecUnavailableError:
         logger.warning("PagerDuty simulator: no OpenAPI files in %s, requests are NOT validated", spec_dir)
         return None
+
+
+def _redacted(name: str, value: str) -> str:
+    """A header as recorded: an ``Authorization`` value keeps its scheme only."""
+    if name.lower() != "authorization":
+        return value
+    scheme = value.split(" ", 1)[0] if " " in value else ""
+    return f"{scheme} {REDACTED}".strip()
 
 
 def _decode_json(raw: bytes) -> Any:
@@ -67,6 +83,7 @@ class Simulator:
             self.state,
             retry_delays=self.config.webhook_retry_delays,
             timeout_seconds=self.config.webhook_timeout_seconds,
+            allowed_hosts=self.config.webhook_hosts,
         )
         self.lifecycle = IncidentLifecycle(self.state, self.webhooks)
         self.events_limiter = SlidingWindowLimiter(self.config.events_rate_limit_per_minute)
@@ -104,7 +121,7 @@ class Simulator:
             method=method,
             path=path,
             query={name: list(values) for name, values in query.items()},
-            headers=dict(headers),
+            headers={name: _redacted(name, value) for name, value in headers.items()},
             body=body,
             received_at=utc_now(),
         )
@@ -168,8 +185,13 @@ class Simulator:
         reply.headers.update(decision.headers())
         return reply
 
-    def control(self, method: str, path: str, raw: bytes) -> Reply:
-        """The ``/_sim/`` control plane, for other processes and the CLI."""
+    def control(self, method: str, path: str, headers: Mapping[str, str], raw: bytes) -> Reply:
+        """The ``/_sim/`` control plane, for other processes and the CLI (``headers`` keys lower-case)."""
+        if any(name in headers for name in BROWSER_HEADERS):
+            return Reply(403, {"error": {"message": "the control plane refuses requests from a browser"}})
+        token = headers.get(CONTROL_TOKEN_HEADER.lower(), "")
+        if not hmac.compare_digest(token.encode(), self.config.control_token.encode()):
+            return Reply(401, {"error": {"message": "control requests need the X-Pdutils-Sim-Token header"}})
         try:
             return self._control(method, path.removeprefix(CONTROL_PREFIX).rstrip("/"), _decode_json(raw))
         except (ValueError, TypeError, KeyError) as error:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEV_TOKEN = "pdutils-simulator-dev-token"  # a documented, well-known token for local use only  # noqa: S105  # nosec B105
+# Both sides of the control plane read it: the simulator that `pdutils sim` or `pdutils start` runs, and the
+# `pdutils sim fault|state|reset|clear-faults` commands that steer it.
+CONTROL_TOKEN_ENV = "PDUTILS_SIM_CONTROL_TOKEN"  # noqa: S105  # nosec B105  # a variable's name
+CONTROL_TOKEN_HEADER = "X-Pdutils-Sim-Token"  # noqa: S105  # nosec B105  # a header's name
+
+
+def default_control_token() -> str:
+    """``PDUTILS_SIM_CONTROL_TOKEN`` when set, else a fresh random token for this simulator."""
+    return os.environ.get(CONTROL_TOKEN_ENV) or secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)
@@ -24,3 +35,12 @@ class SimulatorConfig:
     seed: int = 0
     # A long-running `pdutils sim` keeps only the most recent requests.
     max_recorded_requests: int = 10_000
+    # What a /_sim/ request must carry in X-Pdutils-Sim-Token.
+    control_token: str = field(default_factory=default_control_token, repr=False)
+    # Webhooks go to loopback addresses only, unless their host is named here.
+    webhook_hosts: frozenset[str] = frozenset()
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """What a request to the ``/_sim/`` control plane must carry."""
+        return {CONTROL_TOKEN_HEADER: self.control_token}

@@ -1,7 +1,8 @@
 """Request validation against PagerDuty's official OpenAPI files, with openapi-core.
 
-The files are not shipped with the project: they are looked up in a directory given by the caller, the
-``PDUTILS_SIM_SPEC_DIR`` environment variable, or ``../shared/reference/pagerduty`` next to the repository.
+The files ship with pdutils, in ``pdutils/simulator/spec/`` (their source, commit and licence status are in
+its PROVENANCE.md); a directory given by the caller or the ``PDUTILS_SIM_SPEC_DIR`` environment variable
+replaces them, e.g. to try a newer schema.
 Each file is parsed once per process, on first use, and the time it took is kept in ``load_seconds``.
 
 Where the official REST file disagrees with PagerDuty's documented requests (which the API accepts), the
@@ -35,6 +36,7 @@ from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 SPEC_DIR_ENV = "PDUTILS_SIM_SPEC_DIR"
+PACKAGED_SPEC_DIR = Path(__file__).resolve().parent / "spec"
 EVENTS_SPEC_FILE = "events-api-v2.openapiv3.json"
 REST_SPEC_FILE = "rest-api-v2.openapiv3.json"
 EVENTS_HOST = "https://events.pagerduty.com"
@@ -51,12 +53,9 @@ class SpecUnavailableError(FileNotFoundError):
 
 
 def default_spec_dir() -> Path:
-    """``$PDUTILS_SIM_SPEC_DIR``, else ``<repository>/../shared/reference/pagerduty``."""
+    """``$PDUTILS_SIM_SPEC_DIR``, else the files shipped with pdutils."""
     configured = os.environ.get(SPEC_DIR_ENV)
-    if configured:
-        return Path(configured)
-    repository_root = Path(__file__).resolve().parents[3]
-    return repository_root.parent / "shared" / "reference" / "pagerduty"
+    return Path(configured) if configured else PACKAGED_SPEC_DIR
 
 
 def spec_files_present(spec_dir: Path) -> bool:

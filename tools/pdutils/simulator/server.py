@@ -61,11 +61,11 @@ class _RequestHandler(OneEntryRequestHandler):
         simulator = self.server.simulator
         url = urlsplit(self.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {name.lower(): value for name, value in self.headers.items()}
         if url.path.startswith(CONTROL_PREFIX):
-            self._send(simulator.control(self.command, url.path, raw))
+            self._send(simulator.control(self.command, url.path, headers, raw))
             return
         query = parse_qs(url.query, keep_blank_values=True)
-        headers = {name.lower(): value for name, value in self.headers.items()}
         recorded = simulator.record(self.command, url.path, query, headers, raw)
         fault = simulator.faults.take(url.path)
         if fault is not None:
@@ -109,6 +109,11 @@ class SimulatorHandle:
 
     base_url: str
     simulator: Simulator
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """What a request to the ``/_sim/`` control plane must carry."""
+        return self.simulator.config.control_headers
 
     @property
     def faults(self) -> FaultInjector:

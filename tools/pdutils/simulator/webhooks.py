@@ -5,6 +5,10 @@ re-sent unchanged on retry with the same ``X-Webhook-Id`` (one per event and sub
 delivery; 5xx, 429, timeouts and network errors are retried after the configured delays; any other 4xx drops
 it, as PagerDuty does, and three drops in a row disable the subscription. Every attempt is appended to
 ``state.webhook_deliveries``.
+
+Deliveries go to loopback addresses only (``localhost``, ``127.0.0.0/8``, ``::1``) unless the subscription's host
+is in ``allowed_hosts``: whoever can subscribe must not turn the simulator into a way to POST to other hosts.
+Names other than ``localhost`` are not resolved, so a name that resolves to loopback must be allowed too.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import hmac
+import ipaddress
 import itertools
 import json
 import threading
@@ -20,6 +25,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -51,6 +57,24 @@ def envelope(
     }
 
 
+def check_webhook_url(url: str, allowed_hosts: frozenset[str]) -> str:
+    """``url`` when it is http(s) to a loopback address or an allowed host; ``ValueError`` otherwise."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(f"webhook url {url!r} is not an http(s) URL")
+    if host == "localhost" or host in allowed_hosts or _is_loopback(host):
+        return url
+    raise ValueError(f"webhook host {host!r} is not a loopback address; allow it with --allow-webhook-host")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(order=True)
 class _Job:
     due: float
@@ -69,6 +93,7 @@ class WebhookDispatcher:
     state: SimulatorState
     retry_delays: Sequence[float] = (1.0, 5.0, 15.0)
     timeout_seconds: float = 5.0
+    allowed_hosts: frozenset[str] = frozenset()
     subscriptions: list[WebhookSubscription] = field(default_factory=list)
     _jobs: list[_Job] = field(default_factory=list, repr=False)
     _sequence: itertools.count[int] = field(default_factory=itertools.count, repr=False)
@@ -91,7 +116,7 @@ class WebhookDispatcher:
     def subscribe(self, url: str, secret: str, event_types: Sequence[str] | None = None) -> WebhookSubscription:
         subscription = WebhookSubscription(
             id=new_id("P", 7),
-            url=url,
+            url=check_webhook_url(url, self.allowed_hosts),
             secret=secret,
             event_types=frozenset(event_types) if event_types is not None else None,
         )

@@ -11,7 +11,8 @@ from pdutils.moto_server import MotoEndpoint, running_moto_server
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoEndpoint]:
-    """One moto server for the whole test session, on a free port, stopped at the end."""
+    """One moto server per test process (each pytest-xdist worker has its own), on a free port, stopped at the
+    end."""
     with running_moto_server() as endpoint:
         yield endpoint
 

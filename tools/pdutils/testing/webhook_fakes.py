@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pagerduty_utils.audit_logger import AuditLogger, AuditValue
+from pagerduty_utils.audit_logger import AuditField, AuditLogger
 from pagerduty_utils.jwt_tokens import SigningKeys
 from pagerduty_utils.webhook_processor.event_publisher import EventPublisher, NotificationPublisher
 from pagerduty_utils.webhook_processor.incident_state import (
@@ -135,7 +135,7 @@ class AuditRecord:
     action: str
     outcome: str
     reason: str | None
-    context: dict[str, AuditValue]
+    context: dict[str, AuditField]
 
 
 class RecordingAudit(AuditLogger):
@@ -143,7 +143,7 @@ class RecordingAudit(AuditLogger):
         super().__init__()
         self.records: list[AuditRecord] = []
 
-    def record(self, action: str, outcome: str, *, reason: str | None = None, **context: AuditValue) -> None:
+    def record(self, action: str, outcome: str, *, reason: str | None = None, **context: AuditField) -> None:
         self.records.append(AuditRecord(action, outcome, reason, dict(context)))
 
 

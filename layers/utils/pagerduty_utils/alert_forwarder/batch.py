@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pagerduty_utils.pagerduty_events import AlertEvent
+from pagerduty_utils.pagerduty_events import AlertEvent, ChangeEvent
 
 
 class Verdict(StrEnum):
@@ -39,9 +40,11 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class Plan:
-    """What one message turns into: events to send, alerts dropped by rule, alerts that cannot be routed."""
+    """What one message turns into: alert events and change events to send, alerts dropped by rule, alerts that
+    cannot be routed."""
 
     events: tuple[AlertEvent, ...] = ()
+    changes: tuple[ChangeEvent, ...] = ()
     dropped: int = 0
     unroutable: tuple[str, ...] = ()
 
@@ -57,6 +60,12 @@ class AlertSender(Protocol):
     """Sends one event to PagerDuty by the deadline (``time.monotonic()``); raises the client's typed errors."""
 
     def send(self, event: AlertEvent, *, deadline: float | None = None) -> Awaitable[object]: ...
+
+
+class ChangeSender(Protocol):
+    """Sends one change event to PagerDuty by the deadline (``time.monotonic()``); raises the client's typed errors."""
+
+    def send_change(self, event: ChangeEvent, *, deadline: float | None = None) -> Awaitable[object]: ...
 
 
 class CircuitGuard(Protocol):
@@ -85,3 +94,18 @@ class BatchReport:
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for outcome in self.outcomes.values() if outcome.verdict is verdict)
+
+
+def routing_fingerprint(routing_key: str) -> str:
+    """A stable, non-secret name for a routing key, for state-table keys and logs."""
+    return hashlib.sha256(routing_key.encode()).hexdigest()[:24]
+
+
+def reason_code(exc: Exception) -> str:
+    """Short, stable reason codes for the DLQ attribute and metrics."""
+    status = getattr(exc, "status", None)
+    if status == 400:
+        return "invalid_event"
+    if status is not None:
+        return f"rejected_{status}"
+    return type(exc).__name__.removesuffix("Error").lower() or "invalid"

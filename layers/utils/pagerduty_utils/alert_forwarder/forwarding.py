@@ -37,7 +37,10 @@ from pagerduty_utils.alert_forwarder.batch import (
     MessageOutcome,
     Planner,
     Verdict,
+    reason_code,
+    routing_fingerprint,
 )
+from pagerduty_utils.alert_forwarder.change_delivery import ChangeDelivery, PendingChange
 from pagerduty_utils.alert_forwarder.dead_letter import DeadLetter, DeadLetterQueue
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger, LedgerEntry, PipelinedRecorder
 from pagerduty_utils.alert_forwarder.queue_backoff import Deferral, QueueBackoff, backoff_seconds
@@ -77,6 +80,7 @@ class _Tally:
 
     message: InboundMessage
     deliveries: list[_Delivery] = field(default_factory=list)
+    changes: list[PendingChange] = field(default_factory=list)
     dropped: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)
     retry: MessageOutcome | None = None
@@ -94,6 +98,7 @@ class ForwarderDependencies:
     metrics: MetricsCollector
     dead_letters: DeadLetterQueue | None = None
     backoff: QueueBackoff | None = None
+    changes: ChangeDelivery | None = None
     audit: AuditLogger = audit_logger
     concurrency: int = 10
     max_backoff_seconds: int = 900
@@ -112,6 +117,7 @@ class AlertForwarder:
             self._plan(tally)
         pending = [delivery for tally in tallies.values() for delivery in tally.deliveries]
         await self._deliver(pending, deadline)
+        await self._deliver_changes([change for tally in tallies.values() for change in tally.changes], deadline)
         report = self._conclude(tallies)
         self._park(report, tallies)
         self._defer(report, tallies)
@@ -127,7 +133,7 @@ class AlertForwarder:
             tally.retry = MessageOutcome(Verdict.RETRY, "dependency", str(exc), exc.retry_after)
             return
         except PagerDutyUtilsError as exc:
-            tally.problems.append((_reason_code(exc), str(exc)))
+            tally.problems.append((reason_code(exc), str(exc)))
             return
         except Exception as exc:  # a bug must not fail the whole batch: retry this message alone
             logger.exception("unexpected error while planning", extra={"message_id": tally.message.message_id})
@@ -139,6 +145,7 @@ class AlertForwarder:
             tally.deliveries.append(
                 _Delivery(tally.message, event, alert_key(event), ledger_entry(event, tally.message))
             )
+        tally.changes.extend(PendingChange(tally.message.message_id, change) for change in plan.changes)
 
     # -------------------------------------------------------------------------------------------- deliver
 
@@ -175,6 +182,14 @@ class AlertForwarder:
         recorder = PipelinedRecorder(self._deps.ledger, wave=self._deps.concurrency)
         await asyncio.gather(*(self._send_in_order(group, deadline, limit, recorder) for group in admitted.values()))
         await self._record(recorder, admitted.values(), deadline)
+
+    async def _deliver_changes(self, changes: list[PendingChange], deadline: float) -> None:
+        """Change events go through their own delivery (``change_delivery``): no dedup key, same rate budget."""
+        if self._deps.changes is not None:
+            await self._deps.changes.deliver(changes, deadline=deadline)
+            return
+        for change in changes:
+            change.settle(Verdict.DEAD_LETTERED, "unsupported", "this forwarder is built without change events")
 
     def _groups(self, deliveries: Iterable[_Delivery]) -> dict[str, list[_Delivery]]:
         """Per alert key, in event-time order; exact duplicates within the batch are skipped here."""
@@ -244,7 +259,7 @@ class AlertForwarder:
             _log_event("alert send failed, will retry", delivery, level="warning")
             return False
         except PagerDutyUtilsError as exc:
-            delivery.settle(Verdict.DEAD_LETTERED, _reason_code(exc), str(exc))
+            delivery.settle(Verdict.DEAD_LETTERED, reason_code(exc), str(exc))
             _log_event("alert rejected by PagerDuty", delivery, level="warning")
             return True
         except Exception as exc:  # an unexpected failure must hand the record back, never lose it
@@ -380,11 +395,6 @@ def alert_key(event: AlertEvent) -> str:
     return f"{routing_fingerprint(event.routing_key)}#{event.dedup_key}"
 
 
-def routing_fingerprint(routing_key: str) -> str:
-    """A stable, non-secret name for a routing key, for state-table keys and logs."""
-    return hashlib.sha256(routing_key.encode()).hexdigest()[:24]
-
-
 def ledger_entry(event: AlertEvent, message: InboundMessage) -> LedgerEntry:
     """The event's place in its key's history: occurred_at (microseconds), content hash, action, and for a
     trigger what a race repair needs to send it again."""
@@ -408,6 +418,7 @@ def _message_outcome(tally: _Tally) -> MessageOutcome:
         MessageOutcome(delivery.verdict or Verdict.RETRY, delivery.reason, delivery.detail, delivery.retry_after)
         for delivery in tally.deliveries
     ]
+    results += [change.outcome or MessageOutcome(Verdict.RETRY) for change in tally.changes]
     retries = [result for result in results if result.verdict is Verdict.RETRY]
     if retries:
         waits = [result.retry_after for result in retries if result.retry_after is not None]
@@ -435,16 +446,6 @@ def _settle_all(
 ) -> None:
     for delivery in deliveries:
         delivery.settle(verdict, reason, detail, retry_after)
-
-
-def _reason_code(exc: Exception) -> str:
-    """Short, stable reason codes for the DLQ attribute and metrics."""
-    status = getattr(exc, "status", None)
-    if status == 400:
-        return "invalid_event"
-    if status is not None:
-        return f"rejected_{status}"
-    return type(exc).__name__.removesuffix("Error").lower() or "invalid"
 
 
 def _log_event(message: str, delivery: _Delivery, *, level: str = "info") -> None:

@@ -18,10 +18,11 @@ import boto3
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from pagerduty_utils import secrets
+from pagerduty_utils.alert_forwarder.change_delivery import ChangeDelivery
 from pagerduty_utils.alert_forwarder.dead_letter import DeadLetterQueue
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
 from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies
-from pagerduty_utils.alert_forwarder.intake import inbound_messages, response_for, trigger_of
+from pagerduty_utils.alert_forwarder.intake import ChannelTrust, inbound_messages, response_for, trigger_of
 from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
 from pagerduty_utils.alert_forwarder.routing import RoutingPlanner, secret_routing_keys
 from pagerduty_utils.api_client import (
@@ -39,7 +40,7 @@ from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
 from pagerduty_utils.exceptions import RetryableError
 from pagerduty_utils.metrics_collector import metrics_collector
-from pagerduty_utils.pagerduty_events import AlertEvent
+from pagerduty_utils.pagerduty_events import AlertEvent, ChangeEvent
 from pagerduty_utils.rate_limiter import RateLimiter
 from pagerduty_utils.settings import ForwarderSettings
 from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, circuit_key_for_url
@@ -65,7 +66,7 @@ class Forwarder:
 
 
 class PagerDutySender:
-    """The Events API client as the pipeline's ``AlertSender``.
+    """The Events API client as the pipeline's ``AlertSender`` and ``ChangeSender``.
 
     Running out of invocation time is not PagerDuty failing: ``DeadlineExceededError`` is re-raised as a plain
     ``RetryableError`` so that it never counts towards opening the circuit.
@@ -77,6 +78,12 @@ class PagerDutySender:
     async def send(self, event: AlertEvent, *, deadline: float | None = None) -> EventResult:
         try:
             return await self._client.send(event, deadline=deadline)
+        except DeadlineExceededError as exc:
+            raise RetryableError(str(exc), retry_after=exc.retry_after) from None
+
+    async def send_change(self, event: ChangeEvent, *, deadline: float | None = None) -> EventResult:
+        try:
+            return await self._client.send_change(event, deadline=deadline)
         except DeadlineExceededError as exc:
             raise RetryableError(str(exc), retry_after=exc.retry_after) from None
 
@@ -94,27 +101,29 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
     persistence = CircuitBreakerDynamoDBPersistence(
         table_name=table, key_attr=KEY_ATTRIBUTE, expiry_attr=EXPIRY_ATTRIBUTE, boto3_client=dynamodb
     )
+    ledger = DeliveryLedger(table, retention_seconds=settings.ledger_retention_days * _SECONDS_PER_DAY, client=dynamodb)
+    limiter = RateLimiter(
+        table, limit_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst, client=dynamodb
+    )
+    circuit = Circuit(
+        circuit_key_for_url(settings.events_base_url),
+        persistence,
+        failure_types=(PagerDutyUnavailableError,),
+        failure_threshold=settings.circuit_failure_threshold,
+        recovery_seconds=settings.circuit_recovery_seconds,
+        max_workers=settings.delivery_concurrency,
+    )
     dependencies = ForwarderDependencies(
         planner=RoutingPlanner(
             RoutingRules.from_settings(settings),
             secret_routing_keys(settings.routing_keys_secret_id, max_age=settings.secrets_cache_seconds),
             TransformOptions(insufficient_data_action=settings.insufficient_data_action),
+            ChannelTrust(settings.alarm_topic_arn_list),
         ),
         sender=sender,
-        ledger=DeliveryLedger(
-            table, retention_seconds=settings.ledger_retention_days * _SECONDS_PER_DAY, client=dynamodb
-        ),
-        limiter=RateLimiter(
-            table, limit_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst, client=dynamodb
-        ),
-        circuit=Circuit(
-            circuit_key_for_url(settings.events_base_url),
-            persistence,
-            failure_types=(PagerDutyUnavailableError,),
-            failure_threshold=settings.circuit_failure_threshold,
-            recovery_seconds=settings.circuit_recovery_seconds,
-            max_workers=settings.delivery_concurrency,
-        ),
+        ledger=ledger,
+        limiter=limiter,
+        circuit=circuit,
         metrics=metrics_collector,
         dead_letters=DeadLetterQueue(settings.dead_letter_queue_url, client=sqs)
         if settings.dead_letter_queue_url
@@ -122,5 +131,13 @@ def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | No
         backoff=QueueBackoff(client=sqs),
         concurrency=settings.delivery_concurrency,
         max_backoff_seconds=settings.retry_max_backoff_seconds,
+        changes=ChangeDelivery(
+            sender=sender,
+            ledger=ledger,
+            limiter=limiter,
+            circuit=circuit,
+            metrics=metrics_collector,
+            concurrency=settings.delivery_concurrency,
+        ),
     )
     return Forwarder(AlertForwarder(dependencies))

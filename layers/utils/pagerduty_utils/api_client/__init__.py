@@ -17,8 +17,9 @@ container, so pooled connections survive warm invocations). See ``events``, ``re
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pagerduty_utils import lazy_exports
 
 if TYPE_CHECKING:
     from pagerduty_utils.api_client.errors import (
@@ -59,18 +60,7 @@ _SUBMODULE_OF = {
     "run_async": "transport",
 }
 
-
-def __getattr__(name: str) -> Any:
-    submodule = _SUBMODULE_OF.get(name)
-    if submodule is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{submodule}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_SUBMODULE_OF])
+__getattr__, __dir__ = lazy_exports(__name__, _SUBMODULE_OF)
 
 
 __all__ = [

@@ -4,8 +4,9 @@
         {"title": "The server is on fire.", "service_id": "PWIXJZS", "urgency": "high"}
     )
 
-Without arguments a client reads ``RestClientSettings`` from the environment and the token from the secret
-named by PAGERDUTY_API_TOKEN_SECRET_ID. Every request carries ``Authorization: Token token=...`` and the
+Without arguments a client reads ``RestClientSettings`` from the environment, its read timeout and attempts
+from the utils configuration (``pagerduty.api_timeout``, ``pagerduty.retry_attempts``), and the token from the
+secret named by PAGERDUTY_API_TOKEN_SECRET_ID. Every request carries ``Authorization: Token token=...`` and the
 version ``Accept`` header; incident writes also carry ``From`` (PAGERDUTY_FROM_EMAIL), which PagerDuty
 requires. Lists are iterators over every page: classic offset pagination stops at PagerDuty's cap
 (offset + limit <= 10,000), cursor pagination follows ``next_cursor``. Reads of services and abilities are
@@ -70,7 +71,15 @@ class _RestClientBase:
         settings: RestClientSettings | None = None,
     ) -> None:
         if token is None or base_url is None:
-            settings = settings or load_settings(RestClientSettings)
+            if settings is None:
+                # From the environment and the utils configuration file (environment first): the file's
+                # pagerduty.api_timeout is the read timeout, pagerduty.retry_attempts the attempts.
+                from pagerduty_utils.config_parser.settings_file import utils_config  # noqa: PLC0415  # here only
+
+                options = utils_config().pagerduty
+                settings = load_settings(RestClientSettings)
+                timeouts = timeouts or Timeouts(connect=settings.http_connect_timeout, read=options.api_timeout)
+                retry = retry or RetryPolicy(max_attempts=options.retry_attempts)
             token = token or settings.api_token()
             base_url = base_url or settings.api_base_url
             from_email = from_email or settings.from_email

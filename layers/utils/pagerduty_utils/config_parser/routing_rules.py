@@ -5,6 +5,11 @@ bad globs or regular expressions, unknown sources and unset environment variable
 naming the exact place (``rules[2].match.region[0]``). ``${NAME}`` and ``${NAME:-default}`` are replaced in
 string values after parsing, so a variable's value can never change the document's structure; ``$$`` is a
 literal ``$``. Rules hold routing key *names*; the keys themselves live in the ROUTING_KEYS secret.
+
+``re:`` expressions are RE2's (``google-re2``): matching takes time linear in the value whatever the expression,
+so an operator's ``(a+)+$`` cannot stall the forwarder on a crafted alarm name, which Python's backtracking
+``re`` would (see bench/bench_routing_regex.py). Globs go through fnmatch's translation, which cannot backtrack
+catastrophically.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Protocol
 
+import re2
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from pagerduty_utils.config_parser.interpolation import interpolate
 from pagerduty_utils.data_transformer import AlertSource, NormalizedAlert
 from pagerduty_utils.data_transformer.sources.base import describe_errors
 from pagerduty_utils.exceptions import ConfigurationError
@@ -31,18 +38,34 @@ UNROUTABLE_RULE = "unroutable"
 DEFAULT_ROUTING_KEY_NAME = "default"  # used when no routing rules are configured at all
 MAX_DOCUMENT_CHARS = 256 * 1024
 
-_VARIABLE = re.compile(r"\$\$|\$\{([^}]*)\}")
-_VARIABLE_BODY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
 _REGEX_PREFIX = "re:"
+_DOCUMENT = "routing rules"
+
+
+def _regex_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # a bad expression becomes a ConfigurationError; RE2 must not also print it
+    return options
+
+
+_RE2_OPTIONS = _regex_options()
+
+
+def _compile_regex(expression: str) -> _Matcher:
+    try:
+        return re2.compile(expression, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(reason) from None
 
 
 def _check_pattern(pattern: str) -> str:
-    """A glob (fnmatch) or, with the ``re:`` prefix, a regular expression; both must compile."""
+    """A glob (fnmatch) or, with the ``re:`` prefix, an RE2 regular expression; both must compile."""
     if pattern.startswith(_REGEX_PREFIX):
         try:
-            re.compile(pattern.removeprefix(_REGEX_PREFIX))
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+            _compile_regex(pattern.removeprefix(_REGEX_PREFIX))
+        except ValueError as exc:
+            raise ValueError(f"invalid regular expression {pattern!r} (RE2 syntax): {exc}") from None
     elif pattern.count("[") != pattern.count("]"):
         raise ValueError(f"invalid glob {pattern!r}: unbalanced brackets")
     return pattern
@@ -57,6 +80,8 @@ def _check_routing_key_name(name: str) -> str:
 
 
 Pattern = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_check_pattern)]
+FieldPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$", max_length=256)]
+SendAs = Literal["alert", "change"]
 RoutingKeyName = Annotated[
     str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"), AfterValidator(_check_routing_key_name)
 ]
@@ -94,12 +119,15 @@ class Rule(_Strict):
     match: RuleMatch = RuleMatch()
     routing_key: RoutingKeyName | None = None
     severity: Severity | None = None
+    group_by: list[FieldPath] | None = Field(default=None, min_length=1, max_length=10)
+    send_as: SendAs | None = None
     drop: bool = False
 
     @model_validator(mode="after")
     def _drop_excludes_routing(self) -> Rule:
-        if self.drop and (self.routing_key is not None or self.severity is not None):
-            raise ValueError("a drop rule cannot also set routing_key or severity")
+        decisions = (self.routing_key, self.severity, self.group_by, self.send_as)
+        if self.drop and any(decision is not None for decision in decisions):
+            raise ValueError("a drop rule cannot also set routing_key, severity, group_by or send_as")
         return self
 
 
@@ -135,6 +163,8 @@ class RouteDecision(BaseModel):
     routing_key_name: str | None
     severity: Severity | None
     drop: bool
+    group_by: tuple[str, ...] = ()
+    send_as: SendAs | None = None
 
 
 class _CompiledRule:
@@ -145,6 +175,8 @@ class _CompiledRule:
         self.drop = rule.drop
         self.routing_key_name = None if rule.drop else rule.routing_key or (default.routing_key if default else None)
         self.severity = rule.severity
+        self.group_by = tuple(rule.group_by or ())
+        self.send_as = rule.send_as
         match = rule.match
         self.sources = frozenset(match.source) if match.source else None
         self.severities = frozenset(match.severity) if match.severity else None
@@ -165,24 +197,35 @@ class _CompiledRule:
         return all(_fits(pattern, alert.resource_tags.get(key)) for key, pattern in self.tags.items())
 
 
-def _compile(patterns: list[str] | None) -> re.Pattern[str] | None:
-    """One regular expression matching any of ``patterns`` (globs are translated by fnmatch)."""
-    if not patterns:
-        return None
-    parts = [
-        f"(?:{pattern.removeprefix(_REGEX_PREFIX)})"
-        if pattern.startswith(_REGEX_PREFIX)
-        else fnmatch.translate(pattern)
-        for pattern in patterns
-    ]
-    return re.compile("|".join(f"(?:{part})" for part in parts))
+class _Matcher(Protocol):
+    def fullmatch(self, value: str) -> object | None: ...
 
 
-def _fits(pattern: re.Pattern[str] | None, value: str | None) -> bool:
-    """No criterion always fits; a criterion never fits a missing value. Regexes must match the whole value."""
-    if pattern is None:
+class _Criterion:
+    """The patterns of one criterion: globs as one Python expression, ``re:`` expressions as one RE2 expression."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        globs = [fnmatch.translate(pattern) for pattern in patterns if not pattern.startswith(_REGEX_PREFIX)]
+        expressions = [pattern.removeprefix(_REGEX_PREFIX) for pattern in patterns if pattern.startswith(_REGEX_PREFIX)]
+        self._matchers: list[_Matcher] = []
+        if globs:
+            self._matchers.append(re.compile("|".join(f"(?:{glob})" for glob in globs)))
+        if expressions:
+            self._matchers.append(_compile_regex("|".join(f"(?:{expression})" for expression in expressions)))
+
+    def fits(self, value: str) -> bool:
+        return any(matcher.fullmatch(value) is not None for matcher in self._matchers)
+
+
+def _compile(patterns: list[str] | None) -> _Criterion | None:
+    return _Criterion(patterns) if patterns else None
+
+
+def _fits(criterion: _Criterion | None, value: str | None) -> bool:
+    """No criterion always fits; a criterion never fits a missing value. Patterns must match the whole value."""
+    if criterion is None:
         return True
-    return value is not None and pattern.fullmatch(value) is not None
+    return value is not None and criterion.fits(value)
 
 
 class RoutingRules:
@@ -206,7 +249,7 @@ class RoutingRules:
                 raw = {}
             if not isinstance(raw, dict):
                 raise ConfigurationError("routing rules: the document must be a mapping with 'rules' and/or 'default'")
-            interpolated = _interpolate(raw, os.environ if environ is None else environ, path="")
+            interpolated = interpolate(raw, os.environ if environ is None else environ, document=_DOCUMENT)
             return cls(RoutingDocument.model_validate(interpolated))
         except PydanticValidationError as exc:
             raise ConfigurationError("routing rules: " + describe_errors(exc, limit=10)) from None
@@ -243,7 +286,12 @@ class RoutingRules:
         for rule in self._rules:
             if rule.matches(alert):
                 return RouteDecision(
-                    rule=rule.label, routing_key_name=rule.routing_key_name, severity=rule.severity, drop=rule.drop
+                    rule=rule.label,
+                    routing_key_name=rule.routing_key_name,
+                    severity=rule.severity,
+                    drop=rule.drop,
+                    group_by=rule.group_by,
+                    send_as=rule.send_as,
                 )
         default = self.document.default
         if default is None:
@@ -261,32 +309,4 @@ def _parse_document(text: str) -> Any:
             raise ConfigurationError(f"routing rules: invalid JSON: {exc}") from None
     from pagerduty_utils.config_parser.yaml_document import load_yaml_document  # noqa: PLC0415  # PyYAML for YAML documents only
 
-    return load_yaml_document(text)
-
-
-def _interpolate(value: Any, environ: Mapping[str, str], *, path: str) -> Any:
-    if isinstance(value, str):
-        return _VARIABLE.sub(lambda match: _substitute(match, environ, path), value)
-    if isinstance(value, dict):
-        return {key: _interpolate(item, environ, path=_join(path, str(key))) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_interpolate(item, environ, path=f"{path}[{index}]") for index, item in enumerate(value)]
-    return value
-
-
-def _substitute(match: re.Match[str], environ: Mapping[str, str], path: str) -> str:
-    if match.group(0) == "$$":
-        return "$"
-    body = _VARIABLE_BODY.match(match.group(1))
-    if body is None:
-        raise ConfigurationError(f"routing rules: {path or '(root)'}: malformed reference {match.group(0)!r}")
-    name, default = body.group(1), body.group(2)
-    if name in environ:
-        return environ[name]
-    if default is not None:
-        return default
-    raise ConfigurationError(f"routing rules: {path or '(root)'}: environment variable {name} is not set")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+    return load_yaml_document(text, document=_DOCUMENT)

@@ -1,7 +1,12 @@
 """CloudWatch alarms: the SNS notification and the EventBridge state change, mapped through one shape.
 
 Both paths give the same dedup key (account, region and alarm name, from the alarm ARN), so an OK resolves what an
-ALARM opened whichever way each arrived.
+ALARM opened whichever way each arrived. A notification without ``AlarmArn`` (older alarms, hand-written tests)
+gets it rebuilt from its account, its region (the SNS topic's, else the region's display name in ``Region``) and
+its name.
+
+INSUFFICIENT_DATA follows ``INSUFFICIENT_DATA_ACTION``; every such state change is counted in the
+``InsufficientData`` metric (dimension ``action``), and an ignored one is logged with the alarm's name.
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
+
+import botocore.loaders
 
 from pagerduty_utils.data_transformer.assembly import build_alert, compact, json_object
 from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
@@ -25,6 +33,8 @@ from pagerduty_utils.data_transformer.sources.alarms import (
 from pagerduty_utils.data_transformer.sources.base import Arn, parse_source
 from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.formatters import aws_partition, cloudwatch_alarm_url, compose_summary, first_line
+from pagerduty_utils.metrics_collector import metrics_collector
+from pagerduty_utils.observability import logger
 from pagerduty_utils.pagerduty_events import EventAction, Severity
 
 _SEVERITY_MARKER = re.compile(r"\[\s*severity\s*[:=]\s*(critical|error|warning|info)\s*\]", re.IGNORECASE)
@@ -46,6 +56,7 @@ class _AlarmFacts:
     metric_name: str | None
     dimensions: dict[str, str]
     is_composite: bool
+    is_anomaly_detection: bool = False
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -56,7 +67,38 @@ def _alarm_arn(value: str) -> Arn:
     return arn
 
 
-def _sns_alarm_facts(message: CloudWatchAlarmMessage) -> _AlarmFacts:
+@cache
+def _region_codes() -> dict[str, str]:
+    """Region display names ("US East (N. Virginia)") to codes, from botocore's endpoint data."""
+    endpoints = botocore.loaders.Loader().load_data("endpoints")
+    return {
+        str(region["description"]): code
+        for partition in endpoints["partitions"]
+        for code, region in partition["regions"].items()
+    }
+
+
+def _region_code(display_name: str) -> str | None:
+    """CloudWatch still writes "EU (Ireland)" where botocore now says "Europe (Ireland)"."""
+    codes = _region_codes()
+    return codes.get(display_name) or codes.get(display_name.replace("EU (", "Europe (", 1))
+
+
+def _sns_alarm_arn(message: CloudWatchAlarmMessage, topic_arn: str | None) -> Arn:
+    if message.alarm_arn:
+        return _alarm_arn(message.alarm_arn)
+    topic = Arn.parse(topic_arn)
+    region = topic.region if topic else _region_code(message.region or "")
+    account = message.account_id or (topic.account if topic else None)
+    if not region or not account:
+        raise ValidationError(
+            "alarm notification has no AlarmArn, and its account or region cannot be told "
+            "(AWSAccountId, Region or the SNS topic)"
+        )
+    return _alarm_arn(f"arn:{aws_partition(region)}:cloudwatch:{region}:{account}:alarm:{message.alarm_name}")
+
+
+def _sns_alarm_facts(message: CloudWatchAlarmMessage, topic_arn: str | None) -> _AlarmFacts:
     trigger = message.trigger or SnsAlarmTrigger()  # composite alarms have none
     dimensions = {dimension.name: dimension.value for dimension in trigger.dimensions}
     metric = None
@@ -74,7 +116,7 @@ def _sns_alarm_facts(message: CloudWatchAlarmMessage) -> _AlarmFacts:
     ]
     return _AlarmFacts(
         name=message.alarm_name,
-        arn=_alarm_arn(message.alarm_arn),
+        arn=_sns_alarm_arn(message, topic_arn),
         state=message.new_state_value,
         changed_at=message.state_change_time,
         description=message.alarm_description,
@@ -83,6 +125,7 @@ def _sns_alarm_facts(message: CloudWatchAlarmMessage) -> _AlarmFacts:
         metric_name=trigger.metric_name,
         dimensions=dimensions,
         is_composite=message.alarm_rule is not None,
+        is_anomaly_detection=trigger.threshold_metric_id is not None,
         details=compact(
             {
                 "metric": compact(metric) if metric else None,
@@ -132,6 +175,9 @@ def _state_change_facts(change: AlarmStateChange, arn: Arn) -> _AlarmFacts:
         metric_name=single.metric.name if single else None,
         dimensions=dict(single.metric.dimensions) if single else {},
         is_composite=change.configuration.alarm_rule is not None,
+        is_anomaly_detection=any(
+            "ANOMALY_DETECTION_BAND" in (query.expression or "") for query in change.configuration.metrics
+        ),
         details=compact(
             {
                 "metric": compact(metric) if metric else None,
@@ -160,14 +206,20 @@ def state_change_alerts(document: Mapping[str, Any], options: TransformOptions) 
     return _alarm_alerts(_state_change_facts(event.detail, arn), options)
 
 
-def _alarm_action(state: AlarmState, options: TransformOptions) -> EventAction | None:
-    if state == "ALARM":
+def _alarm_action(facts: _AlarmFacts, options: TransformOptions) -> EventAction | None:
+    if facts.state == "ALARM":
         return EventAction.TRIGGER
-    if state == "OK":
+    if facts.state == "OK":
         return EventAction.RESOLVE
-    if options.insufficient_data_action == "ignore":
+    choice = options.insufficient_data_action
+    metrics_collector.count("InsufficientData", action=choice)
+    if choice == "ignore":
+        logger.info(
+            "INSUFFICIENT_DATA ignored (INSUFFICIENT_DATA_ACTION=ignore)",
+            extra={"alarm_name": facts.name, "alarm_arn": facts.arn.text},
+        )
         return None
-    return EventAction(options.insufficient_data_action)
+    return EventAction(choice)
 
 
 def alarm_severity(description: str | None) -> Severity:
@@ -176,9 +228,12 @@ def alarm_severity(description: str | None) -> Severity:
     return Severity(marker.group(1).lower()) if marker else ALARM_SEVERITY
 
 
-def alarm_message_alerts(document: Mapping[str, Any], options: TransformOptions, *, what: str) -> list[NormalizedAlert]:
+def alarm_message_alerts(
+    document: Mapping[str, Any], options: TransformOptions, *, what: str, topic_arn: str | None = None
+) -> list[NormalizedAlert]:
     """Alerts of a CloudWatch alarm notification (the JSON message CloudWatch publishes to SNS)."""
-    return _alarm_alerts(_sns_alarm_facts(parse_source(CloudWatchAlarmMessage, document, what=what)), options)
+    message = parse_source(CloudWatchAlarmMessage, document, what=what)
+    return _alarm_alerts(_sns_alarm_facts(message, topic_arn), options)
 
 
 def alarm_action_alerts(document: Mapping[str, Any], options: TransformOptions) -> list[NormalizedAlert]:
@@ -188,7 +243,7 @@ def alarm_action_alerts(document: Mapping[str, Any], options: TransformOptions) 
 
 
 def _alarm_alerts(facts: _AlarmFacts, options: TransformOptions) -> list[NormalizedAlert]:
-    action = _alarm_action(facts.state, options)
+    action = _alarm_action(facts, options)
     if action is None:
         return []
     arn, region = facts.arn, facts.arn.region
@@ -219,10 +274,18 @@ def _alarm_alerts(facts: _AlarmFacts, options: TransformOptions) -> list[Normali
             severity=alarm_severity(facts.description),
             component=facts.namespace,
             group=arn.account,
-            class_="composite alarm" if facts.is_composite else facts.metric_name,
+            class_=_alarm_class(facts),
             details={"alarm": compact(alarm), **facts.details},
             links=[(console_url, "View the alarm in CloudWatch")],
             client="Amazon CloudWatch",
             client_url=console_url,
         )
     ]
+
+
+def _alarm_class(facts: _AlarmFacts) -> str | None:
+    if facts.is_composite:
+        return "composite alarm"
+    if facts.is_anomaly_detection:
+        return "anomaly detection alarm"
+    return facts.metric_name or ("metric math alarm" if facts.details.get("metrics") else None)

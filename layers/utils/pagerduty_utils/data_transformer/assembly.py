@@ -50,6 +50,8 @@ def build_alert(
     links: Iterable[tuple[str | None, str | None]] = (),
     client: str | None = None,
     client_url: str | None = None,
+    change: bool = False,
+    succeeded: bool = False,
 ) -> NormalizedAlert:
     """Assemble a NormalizedAlert, cleaning every text field that may come from a user on the way."""
     occurred_at = _utc(occurred_at)
@@ -82,6 +84,8 @@ def build_alert(
         links=_links(links),
         client=clean_field(client),
         client_url=safe_url(client_url),
+        change=change,
+        succeeded=succeeded,
     )
 
 

@@ -6,5 +6,26 @@ delivery claim fused with the incident's newest state), ``normalized`` is the bu
 it (EventBridge, and the optional notification topic), ``health_access`` and ``health_snapshot`` serve
 ``GET /health``, and ``wiring`` builds it all from ``ReceiverSettings``.
 
-Import the submodule you need; this package imports nothing so that each stays cheap to load.
+The main names are exported here and load their submodule on first use; this package imports nothing itself
+so that each stays cheap to load.
 """
+
+from typing import TYPE_CHECKING
+
+from pagerduty_utils import lazy_exports
+
+if TYPE_CHECKING:
+    from pagerduty_utils.webhook_processor.processing import WebhookProcessor, WebhookRequest
+    from pagerduty_utils.webhook_processor.signature import is_authentic, parse_signature_header, sign
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "WebhookProcessor": "processing",
+        "WebhookRequest": "processing",
+        "is_authentic": "signature",
+        "parse_signature_header": "signature",
+        "sign": "signature",
+    },
+)
+__all__ = ["WebhookProcessor", "WebhookRequest", "is_authentic", "parse_signature_header", "sign"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pagerduty_utils.exceptions import PayloadTooLargeError, ValidationError
@@ -16,6 +17,13 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 WEBHOOK_ID_HEADER = "X-Webhook-Id"
+# What API Gateway's REST proxy integration always sends, and the resolver routes on.
+PROXY_ROUTING_FIELDS = ("httpMethod", "path")
+
+
+def is_rest_proxy_event(event: object) -> bool:
+    """Whether ``event`` is an API Gateway REST (v1) proxy event, the only kind the receiver serves."""
+    return isinstance(event, Mapping) and all(isinstance(event.get(name), str) for name in PROXY_ROUTING_FIELDS)
 
 
 def webhook_request_from(event: APIGatewayProxyEvent, *, max_body_bytes: int) -> WebhookRequest:

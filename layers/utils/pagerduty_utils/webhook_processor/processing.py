@@ -91,6 +91,16 @@ class ReceiverPolicy:
     lease_seconds: int
     max_clock_skew_seconds: int = 300
 
+    @property
+    def done_retention_seconds(self) -> int:
+        """How long a processed delivery is remembered: as long as a replay of it would still be accepted.
+
+        An event up to ``max_clock_skew_seconds`` in the future is accepted, and is then accepted until it is
+        ``replay_window_seconds`` old: up to window + skew after it was processed. The lease covers the time
+        between claiming the delivery and marking it done.
+        """
+        return self.replay_window_seconds + self.max_clock_skew_seconds + self.lease_seconds
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)

@@ -52,6 +52,9 @@ def build_dependencies(
         notifier = SnsNotificationPublisher(
             settings.notification_topic_arn, client=session.client("sns", config=AWS_CLIENT_CONFIG)
         )
+    policy = ReceiverPolicy(
+        replay_window_seconds=settings.replay_window_seconds, lease_seconds=settings.processing_lease_seconds
+    )
     processor = WebhookProcessor(
         secrets=SecretsManagerWebhookSecrets(
             settings.webhook_secrets_secret_id, max_age=settings.secrets_cache_seconds
@@ -60,17 +63,14 @@ def build_dependencies(
             settings.state_table_name,
             client=dynamodb,
             lease_seconds=settings.processing_lease_seconds,
-            # A duplicate older than the replay window is refused as stale anyway: keep "done" that long.
-            dedup_retention_seconds=settings.replay_window_seconds + settings.processing_lease_seconds,
+            dedup_retention_seconds=policy.done_retention_seconds,
             incident_retention_seconds=settings.incident_state_retention_seconds,
         ),
         publisher=EventBridgePublisher(
             settings.event_bus_name, client=session.client("events", config=AWS_CLIENT_CONFIG)
         ),
         notifier=notifier,
-        policy=ReceiverPolicy(
-            replay_window_seconds=settings.replay_window_seconds, lease_seconds=settings.processing_lease_seconds
-        ),
+        policy=policy,
         audit=audit_logger,
         metrics=metrics,
     )

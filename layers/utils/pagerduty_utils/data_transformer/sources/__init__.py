@@ -1,7 +1,9 @@
 """Pydantic models of the AWS alert sources the forwarder understands, and of the custom application event.
 
-One module per source (``alarms``, ``findings`` for GuardDuty and Security Hub, ``health``, ``custom``) over the
-shared parts in ``base``.
+One module per source family (``alarms``, ``findings`` for GuardDuty and Security Hub, ``health``, ``custom``,
+``sns``, ``workflows`` for Step Functions, Glue and Backup, ``deployments`` for CodePipeline, CodeBuild,
+CodeDeploy and CloudFormation, ``infrastructure`` for ECS, RDS and Auto Scaling, ``security`` for Inspector,
+Config and CloudTrail) over the shared parts in ``base``.
 
 Envelopes come from Powertools (``EventBridgeModel``, ``SnsNotificationModel``); the ``detail`` of each event and
 the CloudWatch alarm notification are modelled here because Powertools has no parser model for them. Models

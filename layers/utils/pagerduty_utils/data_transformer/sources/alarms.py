@@ -52,7 +52,10 @@ class CloudWatchAlarmMessage(SourceModel):
     new_state_value: AlarmState = Field(alias="NewStateValue")
     new_state_reason: str = Field(default="", alias="NewStateReason")
     state_change_time: AwsTimestamp = Field(alias="StateChangeTime")
-    alarm_arn: str = Field(alias="AlarmArn", pattern=r"^arn:[\w-]+:cloudwatch:[\w-]+:\d{12}:alarm:.+$")
+    alarm_arn: str | None = Field(
+        default=None, alias="AlarmArn", pattern=r"^arn:[\w-]+:cloudwatch:[\w-]+:\d{12}:alarm:.+$"
+    )
+    region: str | None = Field(default=None, alias="Region")  # the region's display name: "US East (N. Virginia)"
     old_state_value: AlarmState | None = Field(default=None, alias="OldStateValue")
     trigger: SnsAlarmTrigger | None = Field(default=None, alias="Trigger")
     alarm_rule: str | None = Field(default=None, alias="AlarmRule")

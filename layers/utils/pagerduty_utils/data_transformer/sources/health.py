@@ -26,7 +26,7 @@ class HealthEventDetail(SourceModel):
     event_type_code: str = Field(alias="eventTypeCode", min_length=1)
     event_type_category: str = Field(alias="eventTypeCategory")
     event_scope_code: str | None = Field(default=None, alias="eventScopeCode")
-    status_code: Literal["open", "upcoming", "closed"] = Field(alias="statusCode")
+    status_code: Literal["open", "upcoming", "closed"] | None = Field(default=None, alias="statusCode")
     start_time: AwsTimestamp | None = Field(default=None, alias="startTime")
     end_time: AwsTimestamp | None = Field(default=None, alias="endTime")
     last_updated_time: AwsTimestamp | None = Field(default=None, alias="lastUpdatedTime")

@@ -1,4 +1,9 @@
-"""Every configured secret can be read now (not from the cache). Values are fetched and dropped, never shown."""
+"""Every configured secret is in place now (not from a cache), proven from its metadata: no value is read.
+
+The health checker uses one secret value, the REST API token, and its PagerDuty check reads that one. The
+others (routing keys, webhook signing secrets, health token keys) belong to the other functions, so the
+checker's role may describe them but not read them (docs/security.md).
+"""
 
 from __future__ import annotations
 
@@ -11,35 +16,31 @@ from pagerduty_utils.exceptions import ConfigurationError, DependencyError
 from pagerduty_utils.health_monitor.report import CheckOutcome
 from pagerduty_utils.health_monitor.runner import HealthCheck
 
-SecretReader = Callable[[str], str]
-
-
-def read_uncached(reference: str) -> str:
-    return secrets.get_secret(reference, max_age=0)
+SecretPresence = Callable[[str], None]
 
 
 class SecretsCheck(HealthCheck):
-    """A missing or forbidden secret is unhealthy; a transient failure to fetch one is degraded."""
+    """A missing, deleted or forbidden secret is unhealthy; a transient failure to look one up is degraded."""
 
     name = "secrets"
 
-    def __init__(self, references: Sequence[str], reader: SecretReader = read_uncached) -> None:
+    def __init__(self, references: Sequence[str], confirm: SecretPresence = secrets.confirm_exists) -> None:
         self._references = list(dict.fromkeys(references))
-        self._reader = reader
+        self._confirm = confirm
 
     @override
     def run(self, deadline: float) -> CheckOutcome:
-        unreadable: list[str] = []
+        missing: list[str] = []
         unavailable: list[str] = []
         for reference in self._references:
             try:
-                self._reader(reference)
+                self._confirm(reference)
             except ConfigurationError as exc:
-                unreadable.append(str(exc))
+                missing.append(str(exc))
             except DependencyError as exc:
                 unavailable.append(str(exc))
-        if unreadable:
-            return CheckOutcome.unhealthy("; ".join(unreadable + unavailable))
+        if missing:
+            return CheckOutcome.unhealthy("; ".join(missing + unavailable))
         if unavailable:
             return CheckOutcome.degraded("; ".join(unavailable))
-        return CheckOutcome.healthy(f"{len(self._references)} secret(s) readable")
+        return CheckOutcome.healthy(f"{len(self._references)} secret(s) in place")
