@@ -6,7 +6,7 @@
 2. Concurrency: events per second at 50 ms simulated PagerDuty latency, ``AsyncEventsClient`` with
    ``asyncio.gather`` (CONCURRENCY in flight) against a one-at-a-time loop. Target: >= 10x.
 
-    .venv/bin/python bench/bench_client.py [--events 300] [--rounds 5] [--validate]
+    .venv/bin/python bench/bench_client.py [--events 300] [--rounds 5] [--validate] [--quick] [--json]
 
 The simulator runs in a child process (as PagerDuty is remote, it does not share this interpreter's GIL),
 without OpenAPI validation unless ``--validate``: a faster server makes the client's own overhead more visible.
@@ -20,10 +20,10 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 
@@ -33,6 +33,7 @@ from pagerduty_utils.api_client import AsyncEventsClient, EventsClient
 from pagerduty_utils.api_client.limits import fit_alert
 from pagerduty_utils.pagerduty_events import AlertEvent
 from pdutils.simulator import SimulatorConfig, running_simulator
+from pdutils.testing.bench_report import Figure, emit, ratio_figure
 
 ROUTING_KEY = "R" * 32
 SIMULATED_LATENCY_SECONDS = 0.05
@@ -152,7 +153,11 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=60, help="events in the one-at-a-time loop")
     parser.add_argument("--concurrent", type=int, default=600, help="events sent concurrently")
     parser.add_argument("--validate", action="store_true", help="validate requests against the OpenAPI files")
+    parser.add_argument("--quick", action="store_true", help="100 events per round, 2 rounds, 200 concurrent")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (for bench/run_all.py)")
     args = parser.parse_args()
+    if args.quick:
+        args.events, args.rounds, args.concurrent = 100, 2, 200
 
     config = SimulatorConfig(validate=args.validate, events_rate_limit_per_minute=10**9)
     with simulator_process(config) as base_url, quiet_stdout():
@@ -161,19 +166,29 @@ def main() -> None:
             throughput(base_url, config.control_headers, args.sequential, args.concurrent)
         )
 
-    print(f"Python {platform.python_version()}, simulator validation {'on' if args.validate else 'off'}")
-    print()
-    print("| measure | baseline | PagerDuty client | ratio | target |")
-    print("|---|---|---|---|---|")
-    print(
-        f"| time per event, one at a time (bare httpx POST vs EventsClient.send) | {bare * 1e6:.0f} us "
-        f"| {client * 1e6:.0f} us | {client / bare:.2f}x | <= 1.2x |"
-    )
-    print(
-        f"| events/s at {SIMULATED_LATENCY_SECONDS * 1000:.0f} ms latency (one-at-a-time loop vs "
-        f"AsyncEventsClient, {CONCURRENCY} in flight) | {sequential_rate:.0f}/s | {concurrent_rate:.0f}/s "
-        f"| {concurrent_rate / sequential_rate:.1f}x | >= 10x |"
-    )
+    figures = [
+        replace(
+            ratio_figure(
+                "time per event, one at a time, EventsClient.send",
+                client * 1e6,
+                "us",
+                "bare httpx POST of the same JSON",
+                bare * 1e6,
+                at_most=1.2,
+            ),
+            note=f"simulator validation {'on' if args.validate else 'off'}",
+        ),
+        Figure(
+            f"events/s at {SIMULATED_LATENCY_SECONDS * 1000:.0f} ms, AsyncEventsClient, {CONCURRENCY} in flight",
+            concurrent_rate,
+            "/s",
+            "one-at-a-time loop",
+            sequential_rate,
+            ">= 10x",
+            concurrent_rate >= 10 * sequential_rate,
+        ),
+    ]
+    emit(figures, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -1,24 +1,27 @@
-"""Benchmark of the alert forwarder (a script, not a test): each figure beside its baseline, in the same run.
+"""Benchmark of the alert forwarder (a script, not a test): each figure beside its peer, in the same run.
 
 1. AWS API calls per forwarded alert on the healthy path, counted with botocore ``before-call`` hooks over
-   batches of 10 (warm container), against a naive design that does per alert: idempotency GetItem, an
-   in-progress PutItem, a limiter UpdateItem, a circuit GetItem and a completion PutItem. Target <= 1.5.
-2. Wall time of one batch of 100 alerts against the simulator at 50 ms latency, against the same forwarder
-   invoked one record at a time. Ten routing keys carry ten alerts each, so every key stays inside PagerDuty's
-   budget (120/min, burst 20) without raising the limit. Target: <= 1/10 of the baseline.
-3. Peak memory of a warm invocation (batch of 10): tracemalloc peak and the process's max RSS. Target < 100 MB.
+   batches of 10 (warm container), one routing key and ten; beside them a naive design that does per alert:
+   idempotency GetItem, an in-progress PutItem, a limiter UpdateItem, a circuit GetItem and a completion
+   PutItem. Targets: at most 0.30 (one key) and 1.20 (ten keys), the figures of the current design.
+2. Wall time of one batch of 100 alerts over ten routing keys (ten each, inside PagerDuty's budget of 120 a
+   minute, burst 20), PagerDuty at 50 ms. Peers, each on a fresh stack at the same latency: the lower bound,
+   bare ``httpx.AsyncClient`` posts of the same 100 bodies with the forwarder's concurrency (25 in flight)
+   and no bookkeeping (target: at most 1.5x); the official PagerDuty client (``pagerduty``) sending them one
+   by one; the naive design of 1. Then 20 alerts over one routing key, its whole burst, against the same
+   bound for 20 bodies (target: at most 1.5x).
+3. Peak memory of a warm invocation (batch of 10): the process's peak RSS. Target < 100 MB.
 
-The cold start of every handler is measured the same way by bench/cold_start.py.
+    .venv/bin/python bench/bench_forwarder.py [--batches 5] [--json]
 
-    .venv/bin/python bench/bench_forwarder.py [--batches 5]
-
-The embedded AWS (moto) and the PagerDuty simulator run in a child process, as AWS and PagerDuty are remote
-and must not share this interpreter's GIL. Log and EMF lines go to /dev/null.
+The embedded AWS (moto) and the PagerDuty simulator run in child processes of their own, as AWS and
+PagerDuty are remote and must not share this interpreter's GIL. Log and EMF lines go to /dev/null.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import functools
 import json
@@ -28,7 +31,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -36,6 +39,8 @@ import boto3
 import httpx
 
 from pdutils.child_servers import SIMULATOR_CONTROL_HEADERS, servers_in_child_process
+from pdutils.testing.aws_calls import AwsCallCounter
+from pdutils.testing.bench_report import Figure, emit, ratio_figure
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SIMULATED_LATENCY_SECONDS = 0.05
@@ -43,11 +48,14 @@ BATCH = 10
 LARGE_BATCH = 100
 ROUTING_KEY_COUNT = 10
 LARGE_BATCH_CONCURRENCY = 25
+ONE_KEY_BATCH = 20  # one routing key's burst: what it may send at once within PagerDuty's budget
+BOUND = f"bare httpx, {LARGE_BATCH_CONCURRENCY} in flight"
 TEAMS = [f"team-{index}" for index in range(ROUTING_KEY_COUNT)]
-ROUTING_KEYS = {team: chr(ord("A") + index) * 32 for index, team in enumerate(TEAMS)}
+WARM_UP_TEAM = ["warm-up"]
+ROUTING_KEYS = {team: chr(ord("A") + index) * 32 for index, team in enumerate(TEAMS + WARM_UP_TEAM)}
 ROUTING_RULES = json.dumps(
     {
-        "rules": [{"match": {"tags": {"team": team}}, "routing_key": team} for team in TEAMS],
+        "rules": [{"match": {"tags": {"team": team}}, "routing_key": team} for team in TEAMS + WARM_UP_TEAM],
         "default": {"routing_key": TEAMS[0]},
     }
 )
@@ -72,8 +80,16 @@ class Servers:
         ).raise_for_status()
 
     def accepted_events(self) -> int:
+        return len(self.enqueued_bodies())
+
+    def enqueued_bodies(self) -> list[dict[str, Any]]:
+        """The bodies of the events PagerDuty accepted, oldest first."""
         state = httpx.get(f"{self.pagerduty_url}/_sim/state", headers=SIMULATOR_CONTROL_HEADERS, timeout=30).json()
-        return sum(1 for request in state["requests"] if request["path"] == "/v2/enqueue" and request["status"] == 202)
+        return [
+            request["body"]
+            for request in state["requests"]
+            if request["path"] == "/v2/enqueue" and request["status"] == 202
+        ]
 
 
 @contextlib.contextmanager
@@ -132,37 +148,6 @@ def forward_queued(stack: Any, forwarder: Any, batch: int) -> int:
 # ---------------------------------------------------------------------------------------- 1. AWS calls
 
 
-class CallCounter:
-    """Counts the AWS API calls of every boto3 client created while installed (botocore ``before-call``)."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        original = boto3.session.Session.client
-
-        def counted_client(session: boto3.session.Session, *args: Any, **kwargs: Any) -> Any:
-            client = original(session, *args, **kwargs)
-            client.meta.events.register("before-call", self._count)
-            return client
-
-        boto3.DEFAULT_SESSION = None
-        boto3.session.Session.client = counted_client  # type: ignore[method-assign,assignment]
-        try:
-            yield
-        finally:
-            boto3.session.Session.client = original  # type: ignore[method-assign]
-            boto3.DEFAULT_SESSION = None
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] += 1
-
-    def take(self) -> Counter[str]:
-        taken, self.calls = self.calls, Counter()
-        return taken
-
-
 class NaiveForwarder:
     """The baseline design: per alert, idempotency read + in-progress write, limiter write, circuit read,
     send, completion write. Same table, same simulator, same mapping and routing."""
@@ -213,7 +198,7 @@ def measure_calls(
     """
     os.environ["RATE_LIMIT_PER_MINUTE"] = "1200"  # burst 200: the measured alerts all fit in one key's bucket
     stack, _ = provision(servers)
-    counter = CallCounter()
+    counter = AwsCallCounter()
     with counter.installed():
         forwarder = build(stack.table.name)
     publish(stack, "warm-up", BATCH, teams)
@@ -239,34 +224,107 @@ def build_forwarder_for_bench(_table: str) -> Any:
 # --------------------------------------------------------------------------------------- 2. throughput
 
 
-def measure_large_batch(servers: Servers) -> tuple[float, float, int, int]:
-    """Seconds for 100 alerts in one invocation, and one record per invocation; alerts delivered by each."""
+@dataclass(frozen=True)
+class Throughput:
+    """Seconds to deliver one batch, by the forwarder and by each peer on the same alerts and latency."""
+
+    alerts: int
+    forwarder: float
+    bound: float
+    delivered: int
+    bodies: list[dict[str, Any]]
+    """What the forwarder sent: the peers send the same."""
+
+
+def measure_throughput(servers: Servers, alerts: int, teams: list[str]) -> Throughput:
+    """The forwarder's batch of ``alerts`` (in one invocation, warm), then the bare-httpx bound on the same
+    bodies; each on a fresh stack and simulator, PagerDuty at 50 ms."""
     os.environ["DELIVERY_CONCURRENCY"] = str(LARGE_BATCH_CONCURRENCY)
     try:
-        batched = _time_forwarding(servers, batch=LARGE_BATCH)
+        seconds, delivered, bodies = _time_forwarding(servers, alerts, teams)
     finally:
         del os.environ["DELIVERY_CONCURRENCY"]
-    one_by_one = _time_forwarding(servers, batch=1)
-    return batched[0], one_by_one[0], batched[1], one_by_one[1]
+    return Throughput(alerts, seconds, _time_bound(servers, bodies), delivered, bodies)
 
 
-def _time_forwarding(servers: Servers, batch: int) -> tuple[float, int]:
-    """Seconds to forward LARGE_BATCH alerts in invocations of ``batch`` records, in a warm container."""
+def _time_forwarding(servers: Servers, alerts: int, teams: list[str]) -> tuple[float, int, list[dict[str, Any]]]:
+    """Seconds for ``alerts`` alerts in one invocation of a warm forwarder, how many PagerDuty accepted, and
+    the bodies the forwarder sent (for the peers)."""
     from pdutils.testing.forwarder import LambdaContextStub  # noqa: PLC0415
 
     stack, _ = provision(servers)
     servers.latency(SIMULATED_LATENCY_SECONDS)
     forwarder = build_forwarder_for_bench(stack.table.name)
-    publish(stack, "warm-up", 1)
+    publish(stack, "warm-up", 1, WARM_UP_TEAM)  # a key of its own: the measured keys keep their whole burst
     forward_queued(stack, forwarder, 1)
     warm_up_sent = servers.accepted_events()
-    publish(stack, f"batch-{batch}", LARGE_BATCH)
-    events = [stack.receive_batch(max_records=batch) for _ in range(LARGE_BATCH // batch)]
+    publish(stack, f"batch-{alerts}", alerts, teams)
+    event = stack.receive_batch(max_records=alerts)
     started = time.perf_counter()
-    for event in events:
-        forwarder.handle(event, LambdaContextStub(seconds_left=60))
+    forwarder.handle(event, LambdaContextStub(seconds_left=60))
     elapsed = time.perf_counter() - started
-    return elapsed, servers.accepted_events() - warm_up_sent
+    return elapsed, servers.accepted_events() - warm_up_sent, servers.enqueued_bodies()[-alerts:]
+
+
+def _time_bound(servers: Servers, bodies: list[dict[str, Any]]) -> float:
+    """The lower bound: the same bodies posted with bare httpx, as many in flight as the forwarder allows."""
+    servers.reset()
+    servers.latency(SIMULATED_LATENCY_SECONDS)
+    url = f"{servers.pagerduty_url}/v2/enqueue"
+
+    async def post_all() -> float:
+        gate = asyncio.Semaphore(LARGE_BATCH_CONCURRENCY)
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=LARGE_BATCH_CONCURRENCY)) as client:
+            # A warm connection, as the forwarder has.
+            await client.get(f"{servers.pagerduty_url}/_sim/state", headers=SIMULATOR_CONTROL_HEADERS)
+
+            async def post(body: dict[str, Any]) -> None:
+                async with gate:
+                    (await client.post(url, json=body)).raise_for_status()
+
+            started = time.perf_counter()
+            await asyncio.gather(*(post(body) for body in bodies))
+            return time.perf_counter() - started
+
+    return asyncio.run(post_all())
+
+
+def time_official_client(servers: Servers, bodies: list[dict[str, Any]]) -> float:
+    """PagerDuty's official Python client (``pagerduty.EventsApiV2Client``) sending the bodies one by one."""
+    servers.reset()
+    servers.latency(SIMULATED_LATENCY_SECONDS)
+    clients: dict[str, Any] = {}
+    started = time.perf_counter()
+    for body in bodies:
+        properties = {name: value for name, value in body.items() if name not in {"routing_key", "event_action"}}
+        routing_key = body["routing_key"]
+        client = clients.get(routing_key) or clients.setdefault(routing_key, official_client(routing_key, servers))
+        client.send_event(body["event_action"], properties.pop("dedup_key"), **properties)
+    return time.perf_counter() - started
+
+
+def official_client(routing_key: str, servers: Servers) -> Any:
+    """``pagerduty.EventsApiV2Client`` for the simulator. Its ``url`` setter accepts https only and the simulator
+    speaks plain http, so the base URL goes to the attribute behind the property."""
+    import pagerduty  # noqa: PLC0415  # a peer, installed with the "bench" extra only
+
+    client = pagerduty.EventsApiV2Client(routing_key)
+    client._url = servers.pagerduty_url
+    return client
+
+
+def time_naive_forwarder(servers: Servers, alerts: int, teams: list[str]) -> float:
+    """The naive design of the call count, warm, forwarding the same batch in one invocation."""
+    stack, _ = provision(servers)
+    servers.latency(SIMULATED_LATENCY_SECONDS)
+    forwarder = NaiveForwarder(stack.table.name)
+    publish(stack, "warm-up", 1, WARM_UP_TEAM)
+    forward_queued(stack, forwarder, 1)
+    publish(stack, f"naive-{alerts}", alerts, teams)
+    event = stack.receive_batch(max_records=alerts)
+    started = time.perf_counter()
+    forwarder.handle(event, None)
+    return time.perf_counter() - started
 
 
 # -------------------------------------------------------------------------------------------- 3. memory
@@ -341,60 +399,80 @@ def _devnull() -> TextIO:
     return open(os.devnull, "w")  # open for the process's life: the Logger holds it
 
 
+def spread_batch_figures(servers: Servers) -> list[Figure]:
+    """100 alerts over ten routing keys: the forwarder against the bound, the official client and the naive
+    design, all on the same bodies and latency."""
+    spread = measure_throughput(servers, LARGE_BATCH, TEAMS)
+    name = f"{LARGE_BATCH} alerts, {ROUTING_KEY_COUNT} routing keys, PagerDuty at 50 ms, wall"
+    note = f"{spread.delivered} delivered"
+    return [
+        replace(ratio_figure(name, spread.forwarder, "s", BOUND, spread.bound, at_most=1.5), note=note),
+        ratio_figure(
+            name,
+            spread.forwarder,
+            "s",
+            "official client, one by one",
+            time_official_client(servers, spread.bodies),
+            at_most=None,
+        ),
+        ratio_figure(
+            name,
+            spread.forwarder,
+            "s",
+            "naive design",
+            time_naive_forwarder(servers, LARGE_BATCH, TEAMS),
+            at_most=None,
+        ),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--batches", type=int, default=5, help="warm batches of 10 for the call count")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (for bench/run_all.py)")
     args = parser.parse_args()
-    rows: list[tuple[str, str, str, str, str]] = []
-    with running_servers() as servers:
-        calls_detail = []
-        for teams, label in ((TEAMS[:1], "one routing key"), (TEAMS, "10 routing keys in every batch")):
-            with quiet_stdout():
-                ours, our_calls = measure_calls(servers, build_forwarder_for_bench, args.batches, teams)
-                naive, naive_calls = measure_calls(servers, NaiveForwarder, args.batches, teams)
-            rows.append(
-                (
-                    f"AWS API calls per forwarded alert, healthy, batches of 10 ({label})",
-                    f"{ours:.2f}",
-                    f"{naive:.2f} (naive design)",
-                    "<= 1.5",
-                    _verdict(ours <= 1.5),
+    figures: list[Figure] = []
+    with running_servers() as servers, quiet_stdout():
+        for teams, label, target in ((TEAMS[:1], "one routing key", 0.30), (TEAMS, "10 routing keys", 1.20)):
+            ours, our_calls = measure_calls(servers, build_forwarder_for_bench, args.batches, teams)
+            naive, _ = measure_calls(servers, NaiveForwarder, args.batches, teams)
+            figures.append(
+                Figure(
+                    f"AWS calls per alert, batches of 10, {label}",
+                    ours,
+                    "calls",
+                    "naive design",
+                    naive,
+                    f"<= {target:.2f}",
+                    ours <= target,
+                    ", ".join(f"{name} {count}" for name, count in sorted(our_calls.items())),
                 )
             )
-            calls_detail.append(f"{label}: forwarder {dict(our_calls)}, naive {dict(naive_calls)}")
-        with quiet_stdout():
-            batched, one_by_one, batched_sent, single_sent = measure_large_batch(servers)
-        rows.append(
-            (
-                f"100 alerts, 10 routing keys, PagerDuty at {SIMULATED_LATENCY_SECONDS * 1000:.0f} ms (wall)",
-                f"{batched:.2f} s ({batched_sent} sent)",
-                f"{one_by_one:.2f} s one record per invocation ({single_sent} sent)",
-                "<= 1/10",
-                f"1/{one_by_one / batched:.1f} " + _verdict(batched * 10 <= one_by_one),
+        figures += spread_batch_figures(servers)
+        one_key = measure_throughput(servers, ONE_KEY_BATCH, TEAMS[:1])
+        figures.append(
+            ratio_figure(
+                f"{ONE_KEY_BATCH} alerts, 1 routing key (its burst), PagerDuty at 50 ms, wall",
+                one_key.forwarder,
+                "s",
+                BOUND,
+                one_key.bound,
+                at_most=1.5,
             )
         )
-        peak_mb, rss_mb = measure_memory(servers)
-        rows.append(
-            (
-                "Warm invocation memory (batch of 10)",
-                f"{rss_mb:.0f} MB peak RSS",
-                f"{peak_mb:.1f} MB allocated during the invocation (tracemalloc peak)",
-                "< 100 MB",
-                _verdict(rss_mb < 100),
-            )
+        allocated_mb, rss_mb = measure_memory(servers)
+    figures.append(
+        Figure(
+            "warm invocation, batch of 10, peak RSS",
+            rss_mb,
+            "MB",
+            target="< 100 MB",
+            met=rss_mb < 100,
+            note=f"{allocated_mb:.1f} MB allocated during it (tracemalloc)",
         )
-    print("| Figure | Forwarder | Baseline | Target | Result |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-    print()
-    for line in calls_detail:
-        print(f"AWS calls per operation over the measured batches, {line}")
+    )
+    emit(figures, as_json=args.json, stream=sys.__stdout__ or sys.stdout)
     return 0
-
-
-def _verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
 
 
 if __name__ == "__main__":

@@ -4,16 +4,15 @@ Run time against the local stack (moto server and PagerDuty simulator, in a chil
 this interpreter's GIL): every check alone, then all of them concurrently. Target: the concurrent run close to
 the slowest single check, never past the deadline. Repeated with 300 ms of PagerDuty latency.
 
-The cold start of every handler is measured the same way by bench/cold_start.py.
+The cold start of every handler is measured the same way by bench/bench_cold_start.py.
 
-    .venv/bin/python bench/bench_health.py [--runs 7]
+    .venv/bin/python bench/bench_health.py [--runs 7] [--quick] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.settings import HealthSettings, load_settings
 from pdutils.child_servers import SIMULATOR_CONTROL_HEADERS, servers_in_child_process
 from pdutils.moto_server import LOCAL_CREDENTIALS
+from pdutils.testing.bench_report import Figure, emit
 from pdutils.testing.health import create_health_resources
 
 PAGERDUTY_LATENCY_SECONDS = 0.3
@@ -64,42 +64,51 @@ def run_times(runs: int) -> RunTimes:
     )
 
 
-def print_run_times(label: str, times: RunTimes) -> None:
+def run_time_figures(label: str, times: RunTimes) -> list[Figure]:
+    """The concurrent run beside the slowest single check (its floor) and the sequential run; never past the
+    deadline (worst run)."""
     slowest_name, slowest_ms = max(times.singles_ms.items(), key=lambda item: item[1])
-    total_ms = sum(times.singles_ms.values())
-    print(f"Run time, {label}: median of the runs")
-    print()
-    print("| measure | value |")
-    print("|---|---|")
-    for name, value in times.singles_ms.items():
-        print(f"| {name} alone | {value:.0f} ms |")
-    print(f"| sum of the checks alone (a sequential run) | {total_ms:.0f} ms |")
-    print(f"| slowest single check ({slowest_name}) | {slowest_ms:.0f} ms |")
-    print(
-        f"| all checks concurrently | {times.concurrent_ms:.0f} ms "
-        f"({times.concurrent_ms / slowest_ms:.2f}x the slowest; worst run {times.concurrent_max_ms:.0f} ms, "
-        f"deadline {times.deadline_ms:.0f} ms) |"
-    )
-    print()
+    note = f"worst run {times.concurrent_max_ms:.0f} ms, deadline {times.deadline_ms:.0f} ms"
+    return [
+        Figure(
+            f"all checks concurrently, {label}",
+            times.concurrent_ms,
+            "ms",
+            f"slowest single check ({slowest_name})",
+            slowest_ms,
+            f"worst run < deadline ({times.deadline_ms:.0f} ms)",
+            times.concurrent_max_ms < times.deadline_ms,
+            note,
+        ),
+        Figure(
+            f"all checks concurrently, {label}",
+            times.concurrent_ms,
+            "ms",
+            "the checks one after another (sum)",
+            sum(times.singles_ms.values()),
+        ),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7, help="health runs per run-time measure")
+    parser.add_argument("--quick", action="store_true", help="3 runs per measure")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (for bench/run_all.py)")
     args = parser.parse_args(argv)
-
-    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
-    print()
+    runs = 3 if args.quick else args.runs
 
     with servers_in_child_process() as (moto_url, simulator_url):
         os.environ.update({**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": moto_url, "POWERTOOLS_METRICS_DISABLED": "true"})
         os.environ.update(create_health_resources(simulator_url).environment)
-        print_run_times("local moto server and simulator", run_times(args.runs))
+        figures = run_time_figures("local moto server and simulator", run_times(runs))
         fault = {"delay": PAGERDUTY_LATENCY_SECONDS, "count": None}
         httpx.post(
             f"{simulator_url}/_sim/faults", json=fault, headers=SIMULATOR_CONTROL_HEADERS, timeout=10
         ).raise_for_status()
-        print_run_times(f"with {PAGERDUTY_LATENCY_SECONDS * 1000:.0f} ms PagerDuty latency", run_times(args.runs))
+        label = f"PagerDuty at {PAGERDUTY_LATENCY_SECONDS * 1000:.0f} ms"
+        figures += run_time_figures(label, run_times(runs))
+    emit(figures, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ Each prints: alerts in = delivered + held + dead-lettered (with reasons), events
 seconds from recovery to the last delivery, and the most receives of one alert in any hour. Times are stack
 time on a clock ``--time-scale`` times faster (see the harness for what is and is not compressed).
 
-    .venv/bin/python bench/bench_outage.py [--quick] [--time-scale 20] [--alerts 50]
+    .venv/bin/python bench/bench_outage.py [--quick] [--time-scale 20] [--alerts 50] [--json]
 
-``--quick``: the two outages only, 20 alerts, time scale 60.
+``--quick``: the two outages only, 20 alerts, time scale 60. ``--json``: the figures for ``./dev bench``
+(``pdutils.testing.bench_report``): per scenario, recovery to the last delivery against the 2-minute target, the
+most receives of one alert in an hour against 12, and the alerts not accounted for as delivered or held.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import sys
 import time
 
+from pdutils.testing.bench_report import Figure, emit
 from pdutils.testing.outage import Fault, OutageReport, OutageScenario, Phase, run_outage
 
 DOWN = Fault(503)
@@ -72,11 +75,51 @@ def markdown(reports: list[OutageReport]) -> str:
     return "\n".join(lines)
 
 
+RECOVERY_TARGET_SECONDS = 120.0
+RECEIVES_PER_HOUR_TARGET = 12
+
+
+def figures(report: OutageReport) -> list[Figure]:
+    """The issue's targets for one scenario, as absolute figures (their peer is the target itself)."""
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(report.dead_lettered.items()))
+    result = [
+        Figure(
+            f"{report.scenario}: max receives per alert per hour",
+            report.max_receives_per_hour,
+            "receives",
+            target=f"<= {RECEIVES_PER_HOUR_TARGET}",
+            met=report.max_receives_per_hour <= RECEIVES_PER_HOUR_TARGET,
+        ),
+        Figure(
+            f"{report.scenario}: dead-lettered of {report.alerts_in}",
+            report.dead_lettered.total(),
+            "alerts",
+            target="0",
+            met=report.dead_lettered.total() == 0 and report.accounted,
+            note=reasons or f"{report.delivered} delivered, {report.held} held, {report.duplicates} duplicates",
+        ),
+    ]
+    recovery = report.recovery_to_last_delivery
+    if recovery is not None:
+        result.append(
+            Figure(
+                f"{report.scenario}: recovery to last delivery (detection + drain)",
+                recovery,
+                "s",
+                target=f"<= {RECOVERY_TARGET_SECONDS:g} s",
+                met=recovery <= RECOVERY_TARGET_SECONDS,
+                note=f"{report.detection_seconds or 0:.0f} s stack time + {report.drain_seconds or 0:.1f} s",
+            )
+        )
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="the two outages only, 20 alerts, time scale 60")
     parser.add_argument("--time-scale", type=float, default=20.0, help="how much faster the stack's clock runs")
     parser.add_argument("--alerts", type=int, default=50)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line, last")
     arguments = parser.parse_args(argv)
     time_scale = 60.0 if arguments.quick else arguments.time_scale
     alerts = 20 if arguments.quick else arguments.alerts
@@ -91,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         print(report.line(), flush=True)
         reports.append(report)
     print()
-    print(markdown(reports))
+    print(markdown(reports), flush=True)
+    if arguments.json:
+        emit([figure for report in reports for figure in figures(report)], as_json=True)
     return 0 if all(report.accounted for report in reports) else 1
 
 

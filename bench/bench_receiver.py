@@ -6,7 +6,7 @@
 2. CPU per webhook outside I/O: ``time.process_time`` over many signed webhooks with in-memory adapters, for the
    processor alone and through the whole handler (resolver, logger, metrics). Target: <= 2 ms.
 
-The cold start of every handler is measured the same way by bench/cold_start.py.
+The cold start of every handler is measured the same way by bench/bench_cold_start.py.
 
     POWERTOOLS_TRACE_DISABLED=true .venv/bin/python bench/bench_receiver.py [--webhooks 2000] [--aws-webhooks 50]
 
@@ -21,11 +21,9 @@ import importlib.util
 import json
 import logging
 import os
-import platform
 import sys
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +45,8 @@ from pagerduty_utils.webhook_processor.processing import ReceiverPolicy, Webhook
 from pagerduty_utils.webhook_processor.signature import sign
 from pagerduty_utils.webhook_processor.wiring import ReceiverDependencies, build_dependencies
 from pdutils.moto_server import running_moto_server
+from pdutils.testing.aws_calls import AwsCallCounter
+from pdutils.testing.bench_report import Figure, emit
 from pdutils.testing.webhook_fakes import (
     InMemoryWebhookStateStore,
     RecordingAudit,
@@ -61,6 +61,7 @@ REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"  # noqa: S105  # signs synthetic webhooks only
 TABLE = "bench-state"
 BUS = "bench-bus"
+TARGETED_PATHS = {"incident event, normal path", "non-incident event (note)"}
 
 
 @dataclass(frozen=True)
@@ -112,20 +113,14 @@ def note_request(index: int) -> WebhookRequest:
 # ---------------------------------------------------------------- 1. AWS calls
 
 
-class CallCounter:
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-
-    def __call__(self, event_name: str, **_: Any) -> None:
-        self.calls[event_name.removeprefix("before-call.")] += 1
-
-    def measure(self, action: Callable[[], object], repeat: int) -> tuple[float, str]:
-        self.calls.clear()
-        for _ in range(repeat):
-            action()
-        total = sum(self.calls.values())
-        detail = ", ".join(f"{name} {count / repeat:g}" for name, count in sorted(self.calls.items()))
-        return total / repeat, detail
+def measure_calls(counter: AwsCallCounter, action: Callable[[], object], repeat: int) -> tuple[float, str]:
+    """AWS calls per ``action``, averaged over ``repeat`` runs, and their split by operation."""
+    counter.take()
+    for _ in range(repeat):
+        action()
+    calls = counter.take()
+    detail = ", ".join(f"{name} {count / repeat:g}" for name, count in sorted(calls.items()))
+    return sum(calls.values()) / repeat, detail
 
 
 def provision_aws() -> None:
@@ -140,7 +135,7 @@ def provision_aws() -> None:
     os.environ.update({"STATE_TABLE_NAME": TABLE, "EVENT_BUS_NAME": BUS, "WEBHOOK_SECRETS_SECRET_ID": "bench/webhooks"})
 
 
-def powertools_idempotency_baseline(counter: CallCounter, repeat: int) -> list[tuple[str, float, str]]:
+def powertools_idempotency_baseline(counter: AwsCallCounter, repeat: int) -> list[tuple[str, float, str]]:
     dynamodb = boto3.client("dynamodb")
     events = boto3.client("events")
     persistence = DynamoDBPersistenceLayer(
@@ -159,8 +154,8 @@ def powertools_idempotency_baseline(counter: CallCounter, repeat: int) -> list[t
         return delivery
 
     sequence = iter(range(10**9))
-    guard = counter.measure(lambda: guard_only(delivery={"id": f"P{next(sequence)}"}), repeat)
-    full = counter.measure(lambda: full_path(delivery={"id": f"Q{next(sequence)}"}), repeat)
+    guard = measure_calls(counter, lambda: guard_only(delivery={"id": f"P{next(sequence)}"}), repeat)
+    full = measure_calls(counter, lambda: full_path(delivery={"id": f"Q{next(sequence)}"}), repeat)
     return [
         ("Powertools idempotency alone (baseline)", *guard),
         ("Powertools idempotency + state + publish (baseline)", *full),
@@ -168,16 +163,15 @@ def powertools_idempotency_baseline(counter: CallCounter, repeat: int) -> list[t
 
 
 def count_aws_calls(repeat: int) -> list[tuple[str, float, str]]:
+    """Every client the receiver builds (on its own session) and the baseline's are counted; provisioning is not."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with running_moto_server() as endpoint:
         os.environ.update(endpoint.environment)
         provision_aws()
-        boto3.setup_default_session()
-        counter = CallCounter()
-        boto3.DEFAULT_SESSION.events.register("before-call", counter)  # type: ignore[union-attr]
+        counter = AwsCallCounter()
         secrets.clear_cache()
-        processor = build_dependencies(load_settings(ReceiverSettings), metrics=RecordingCounter()).processor
-        with quiet_stdout():
+        with counter.installed(), quiet_stdout():
+            processor = build_dependencies(load_settings(ReceiverSettings), metrics=RecordingCounter()).processor
             processor.handle(signed_request(10**6))  # fetches and caches the secrets (once per cache period)
             requests = iter([signed_request(index) for index in range(repeat)])
             notes = iter([note_request(index) for index in range(repeat)])
@@ -186,12 +180,17 @@ def count_aws_calls(repeat: int) -> list[tuple[str, float, str]]:
                 [signed_request(10**5 + index, minutes_ago=30, incident="PINC00001") for index in range(repeat)]
             )
             rows = [
-                ("incident event, normal path", *counter.measure(lambda: processor.handle(next(requests)), repeat)),
-                ("non-incident event (note)", *counter.measure(lambda: processor.handle(next(notes)), repeat)),
-                ("duplicate", *counter.measure(lambda: processor.handle(duplicate), repeat)),
-                ("out-of-order incident event", *counter.measure(lambda: processor.handle(next(late)), repeat)),
+                (
+                    "incident event, normal path",
+                    *measure_calls(counter, lambda: processor.handle(next(requests)), repeat),
+                ),
+                ("non-incident event (note)", *measure_calls(counter, lambda: processor.handle(next(notes)), repeat)),
+                ("duplicate", *measure_calls(counter, lambda: processor.handle(duplicate), repeat)),
+                ("out-of-order incident event", *measure_calls(counter, lambda: processor.handle(next(late)), repeat)),
             ]
             rows += powertools_idempotency_baseline(counter, repeat)
+    if not rows[0][1]:
+        raise RuntimeError("no AWS call was counted: the receiver's clients escaped the counter")
     return rows
 
 
@@ -270,18 +269,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--webhooks", type=int, default=2000, help="webhooks for the CPU measurement")
     parser.add_argument("--aws-webhooks", type=int, default=50, help="webhooks per AWS-call scenario")
+    parser.add_argument("--quick", action="store_true", help="500 webhooks for CPU, 20 per AWS-call scenario")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (for bench/run_all.py)")
     args = parser.parse_args()
+    webhooks, aws_webhooks = (500, 20) if args.quick else (args.webhooks, args.aws_webhooks)
     # Powertools warns about empty metric flushes and about idempotency outside Lambda: both expected here.
     warnings.filterwarnings("ignore", category=UserWarning, module="aws_lambda_powertools")
-    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs\n")
-
-    print("| AWS calls per webhook | calls | by operation |\n|---|---|---|")
-    for name, calls, detail in count_aws_calls(args.aws_webhooks):
-        print(f"| {name} | {calls:g} | {detail} |")
-
-    print("\n| CPU per webhook (in-memory adapters) | ms |\n|---|---|")
-    for name, milliseconds in cpu_per_webhook(args.webhooks):
-        print(f"| {name} | {milliseconds:.3f} |")
+    calls = {name: (value, detail) for name, value, detail in count_aws_calls(aws_webhooks)}
+    peer_name = "Powertools idempotency + state + publish (baseline)"
+    figures = [
+        Figure(
+            f"AWS calls per webhook, {name}",
+            value,
+            "calls",
+            "Powertools idempotency + state + publish",
+            calls[peer_name][0],
+            "<= 3" if name in TARGETED_PATHS else "",
+            value <= 3 if name in TARGETED_PATHS else None,
+            detail,
+        )
+        for name, (value, detail) in calls.items()
+        if "baseline" not in name
+    ]
+    figures += [
+        Figure(f"CPU per webhook, {name}", milliseconds, "ms", target="<= 2 ms", met=milliseconds <= 2)
+        for name, milliseconds in cpu_per_webhook(webhooks)
+    ]
+    emit(figures, as_json=args.json)
 
 
 if __name__ == "__main__":

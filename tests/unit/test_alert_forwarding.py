@@ -11,8 +11,16 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
-from pagerduty_utils.alert_forwarder.batch import BatchReport, InboundMessage, MessageOutcome, Plan, Verdict
+from pagerduty_utils.alert_forwarder.batch import (
+    BatchReport,
+    InboundMessage,
+    MessageOutcome,
+    Plan,
+    Verdict,
+    routing_fingerprint,
+)
 from pagerduty_utils.alert_forwarder.dead_letter import DETAIL_ATTRIBUTE, REASON_ATTRIBUTE, DeadLetterQueue
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
 from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies, alert_key, ledger_entry
@@ -351,6 +359,22 @@ def test_routing_keys_have_separate_budgets(harness: Harness) -> None:
     batch += [message(f"n{index}", event(f"k{index}", routing_key=OTHER_ROUTING_KEY)) for index in range(2)]
     report = harness.run(*batch)
     assert report.count(Verdict.DELIVERED) == 4
+
+
+def test_a_rate_limiter_failure_retries_only_the_events_of_its_routing_key(harness: Harness) -> None:
+    failing_bucket = routing_fingerprint(OTHER_ROUTING_KEY)
+
+    def fail_for_other_key(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"]["pk"]["S"].endswith(failing_bucket):
+            raise EndpointConnectionError(endpoint_url="https://dynamodb.invalid")
+
+    harness.table.client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", fail_for_other_key)
+    report = harness.run(
+        message("m1", event("a", routing_key=ROUTING_KEY)), message("n1", event("a", routing_key=OTHER_ROUTING_KEY))
+    )
+    assert report.outcomes["m1"].verdict is Verdict.DELIVERED
+    assert report.retried == ["n1"]
+    assert report.outcomes["n1"].reason == "dependency"
 
 
 def test_no_time_left_hands_records_back(harness: Harness) -> None:

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
-from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger, LedgerEntry
+from pagerduty_utils.alert_forwarder.delivery_ledger import (
+    DeliveryLedger,
+    LedgerEntry,
+    PipelinedRecorder,
+    RecordedBatch,
+)
 from pdutils.testing.forwarder import StateTable
 
 RETENTION = 3600
@@ -130,3 +138,59 @@ def test_a_newer_resolve_removes_the_replay_of_the_trigger_it_replaces(ledger: D
 
     assert winner == RESOLVE
     assert winner.replay is None
+
+
+def record_pipelined(ledger: DeliveryLedger, entries: dict[str, LedgerEntry], wave: int) -> RecordedBatch:
+    async def run() -> RecordedBatch:
+        recorder = PipelinedRecorder(ledger, wave=wave)
+        for key, entry in entries.items():
+            recorder.add(key, entry)
+        return await recorder.finish()
+
+    return asyncio.run(run())
+
+
+def test_pipelined_batch_of_one_wave_is_one_call(ledger: DeliveryLedger, in_process_state_table: StateTable) -> None:
+    calls = count_calls(in_process_state_table)
+    entries = {f"rk#alarm-{index}": TRIGGER for index in range(10)}
+    assert record_pipelined(ledger, entries, wave=10) == RecordedBatch(lost={})
+    assert calls == ["TransactWriteItems"]
+    assert ledger.latest(entries) == entries
+
+
+def test_pipelined_batch_is_written_a_wave_at_a_time_one_write_after_another(
+    ledger: DeliveryLedger, in_process_state_table: StateTable
+) -> None:
+    in_flight: list[int] = [0]
+    most_in_flight: list[int] = [0]
+
+    def started(**_: Any) -> None:
+        in_flight[0] += 1
+        most_in_flight[0] = max(most_in_flight[0], in_flight[0])
+
+    def ended(**_: Any) -> None:
+        in_flight[0] -= 1
+
+    in_process_state_table.client.meta.events.register("before-call.dynamodb", started)
+    in_process_state_table.client.meta.events.register("after-call.dynamodb", ended)
+    calls = count_calls(in_process_state_table)
+    entries = {f"rk#alarm-{index}": TRIGGER for index in range(5)}
+
+    assert record_pipelined(ledger, entries, wave=2) == RecordedBatch(lost={})
+
+    assert calls == ["TransactWriteItems", "TransactWriteItems", "UpdateItem"]
+    assert most_in_flight == [1]
+    assert ledger.latest(entries) == entries
+
+
+def test_pipelined_batch_reports_the_keys_that_lost_across_its_writes(ledger: DeliveryLedger) -> None:
+    ledger.record("rk#alarm-3", RESOLVE)
+    entries = {f"rk#alarm-{index}": TRIGGER for index in range(5)}
+    assert record_pipelined(ledger, entries, wave=2) == RecordedBatch(lost={"rk#alarm-3": RESOLVE})
+
+
+def test_pipelined_write_that_fails_counts_its_entries_as_unrecorded(in_process_state_table: StateTable) -> None:
+    missing = DeliveryLedger("no-such-table", retention_seconds=RETENTION, client=in_process_state_table.client)
+    recorded = record_pipelined(missing, {f"rk#alarm-{index}": TRIGGER for index in range(3)}, wave=2)
+    assert (recorded.lost, recorded.unrecorded) == ({}, 3)
+    assert "delivery ledger write failed" in recorded.failure

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
-from pagerduty_utils.exceptions import ConfigurationError
-from pagerduty_utils.rate_limiter import RateLimiter
+from pagerduty_utils.exceptions import ConfigurationError, DependencyError
+from pagerduty_utils.rate_limiter import Grant, RateLimiter
 from pdutils.testing.forwarder import StateTable
 
 
@@ -112,3 +114,50 @@ def test_idle_bucket_refills_to_capacity_only(make_limiter: Callable[..., RateLi
 def test_burst_must_leave_room_for_refill(make_limiter: Callable[..., RateLimiter], burst: int) -> None:
     with pytest.raises(ConfigurationError, match="RATE_LIMIT_BURST"):
         make_limiter(limit=120, burst=burst)
+
+
+class BarrierClient:
+    """A DynamoDB client whose UpdateItem calls wait for each other: sequential calls break the barrier."""
+
+    def __init__(self, client: Any, parties: int) -> None:
+        self._client = client
+        self._barrier = threading.Barrier(parties, timeout=30)  # a guard against a hang, never a measure
+        self.meta = client.meta
+
+    def update_item(self, **kwargs: Any) -> Any:
+        self._barrier.wait()
+        return self._client.update_item(**kwargs)
+
+
+def test_many_buckets_are_written_together(in_process_state_table: StateTable, clock: FakeClock) -> None:
+    client = BarrierClient(in_process_state_table.client, parties=3)
+    limiter = RateLimiter(in_process_state_table.name, limit_per_minute=120, client=client, clock=clock)  # type: ignore[arg-type]
+    grants = limiter.acquire_many({"key-a": 5, "key-b": 25, "key-c": 1})
+    assert {bucket: (grant.granted, grant.denied) for bucket, grant in grants.items() if isinstance(grant, Grant)} == {
+        "key-a": (5, 0),
+        "key-b": (20, 5),
+        "key-c": (1, 0),
+    }
+
+
+def test_many_buckets_take_one_write_each(
+    make_limiter: Callable[..., RateLimiter], in_process_state_table: StateTable
+) -> None:
+    updates = count_updates(in_process_state_table)
+    make_limiter().acquire_many({f"key-{index}": 3 for index in range(10)})
+    assert len(updates) == 10
+
+
+def test_one_failing_bucket_leaves_the_others_granted(in_process_state_table: StateTable, clock: FakeClock) -> None:
+    def fail_for_key_b(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"]["pk"]["S"].endswith("key-b"):
+            raise EndpointConnectionError(endpoint_url="https://dynamodb.invalid")
+
+    in_process_state_table.client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", fail_for_key_b)
+    limiter = RateLimiter(
+        in_process_state_table.name, limit_per_minute=120, client=in_process_state_table.client, clock=clock
+    )
+    grants = limiter.acquire_many({"key-a": 2, "key-b": 2})
+    assert isinstance(grants["key-b"], DependencyError)
+    assert isinstance(grants["key-a"], Grant)
+    assert grants["key-a"].granted == 2

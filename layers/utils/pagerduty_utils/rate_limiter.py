@@ -12,7 +12,10 @@ is in the past and empty when ``tat`` is ``capacity * interval`` ahead of now. W
   arithmetic in the condition, which DynamoDB condition expressions cannot do;
 - GCRA's "advance" is ``SET tat = tat + :n`` guarded by ``tat`` bounds: one atomic conditional UpdateItem,
   correct under any number of concurrent writers, no read first and no optimistic retry loop;
-- a whole batch takes its tokens in that one write (``n`` = number of events for the key).
+- a whole batch takes its tokens in that one write (``n`` = number of events for the key);
+- a batch spread over several routing keys takes every key's tokens at once (``acquire_many``): one write
+  per key, all in flight together on a small thread pool, so the batch waits for one round trip, not one per
+  key. A transaction cannot do this: it is all or nothing, and one drained bucket must not deny the others.
 
 Budget guarantee: the bucket holds ``burst`` tokens and refills at ``limit - burst`` per minute, so no
 60-second span ever admits more than ``limit`` events (burst + refill), whatever the interleaving.
@@ -23,13 +26,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pagerduty_utils.exceptions import ConfigurationError, DependencyError
+from pagerduty_utils.exceptions import ConfigurationError, DependencyError, RetryableError
 from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, KeyPrefix, state_key
 
 if TYPE_CHECKING:
@@ -40,6 +44,8 @@ _MS_PER_MINUTE = 60_000
 _ITEM_TTL_SLACK_SECONDS = 3600
 # A write can lose a race at most once per branch switch; three attempts always settle the grant.
 _MAX_ATTEMPTS = 3
+# Buckets written at once by ``acquire_many``: botocore's default connection pool, 10 connections per client.
+_PARALLEL_BUCKETS = 10
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,33 @@ class RateLimiter:
         # Last tat seen per bucket: picks the branch most likely to succeed first (a guess, never trusted).
         self._last_tat: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def acquire_many(self, tokens_by_bucket: Mapping[str, int]) -> dict[str, Grant | RetryableError]:
+        """``acquire`` for several buckets at once, their writes in flight together.
+
+        Each bucket gets its own grant or, when its write failed, the error: one bucket's failure retries only
+        the events of that routing key.
+        """
+        if len(tokens_by_bucket) <= 1:
+            return {bucket: self._acquire_or_error(bucket, tokens) for bucket, tokens in tokens_by_bucket.items()}
+        futures = {
+            bucket: self._workers().submit(self._acquire_or_error, bucket, tokens)
+            for bucket, tokens in tokens_by_bucket.items()
+        }
+        return {bucket: future.result() for bucket, future in futures.items()}
+
+    def _acquire_or_error(self, bucket_id: str, tokens: int) -> Grant | RetryableError:
+        try:
+            return self.acquire(bucket_id, tokens)
+        except RetryableError as exc:
+            return exc
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=_PARALLEL_BUCKETS, thread_name_prefix="rate-limiter")
+            return self._executor
 
     def acquire(self, bucket_id: str, tokens: int) -> Grant:
         """Take up to ``tokens`` tokens at once; grant what the bucket holds (possibly 0), never more."""

@@ -2,7 +2,7 @@
 
 What ``template.yaml`` gives each function (optional resources included) plus what Lambda sets itself.
 ``AWS_ENDPOINT_URL`` and the PagerDuty URLs point at the discard port, where nothing listens: importing a handler
-builds its settings and clients but never calls anything. Used by the Init tests and by bench/cold_start.py.
+builds its settings and clients but never calls anything. Used by the Init tests and by bench/bench_cold_start.py.
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ key (fewer calls, less latency, less CPU in the function). If a condition fails,
 cancelled: the keys whose condition held are then written one by one, and the keys that lost report the newer
 entry that beat them.
 
+Within an invocation the writes overlap the sends (``PipelinedRecorder``): a batch larger than one round of
+concurrent sends is recorded in transactions of about one round each, written while the next rounds are still
+in flight, so only the last round's write is left after the last send. A batch of one round or less is still
+one call.
+
 Delivery is at-least-once: if the process dies between PagerDuty's 202 and the ledger write, the record comes
 back and is sent again. That resend is harmless: PagerDuty folds a trigger into the open alert with the same
 dedup key and a repeated resolve is a no-op.
@@ -23,6 +28,7 @@ dedup key and a repeated resolve is a no-op.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pagerduty_utils.exceptions import DependencyError
+from pagerduty_utils.exceptions import DependencyError, RetryableError
 from pagerduty_utils.state_table import EXPIRY_ATTRIBUTE, KEY_ATTRIBUTE, KeyPrefix, state_key
 
 if TYPE_CHECKING:
@@ -204,6 +210,66 @@ class DeliveryLedger:
         if expiry is not None and int(expiry["N"]) < self._clock():
             return None
         return _entry(item)
+
+
+@dataclass(frozen=True)
+class RecordedBatch:
+    """What became of a batch's ledger writes."""
+
+    lost: dict[str, LedgerEntry | None]
+    """Keys whose write lost to a newer stored entry (``record_many``'s answer, over every write)."""
+    unrecorded: int = 0
+    """Entries not written because their write failed; PagerDuty has the events, a redelivery resends them."""
+    failure: str = ""
+
+
+class PipelinedRecorder:
+    """Records a batch's deliveries while its later sends are still running.
+
+    ``add`` collects each alert key's newest delivered entry as its sends finish; every ``wave`` entries (the
+    sends' concurrency, about one round of sends) go out in one ``record_many`` on a worker thread, while the
+    event loop goes on sending. ``finish`` writes the rest and waits for every write. The writes follow one
+    another (one transaction in flight): they overlap the sends, not each other, so a batch never has more
+    than one write waiting for the table. Must be used from the event loop that runs the sends.
+    """
+
+    def __init__(self, ledger: DeliveryLedger, *, wave: int) -> None:
+        self._ledger = ledger
+        self._wave = max(1, wave)
+        self._pending: dict[str, LedgerEntry] = {}
+        self._writes: list[asyncio.Task[RecordedBatch]] = []
+
+    def add(self, alert_key: str, entry: LedgerEntry) -> None:
+        self._pending[alert_key] = entry
+        if len(self._pending) >= self._wave:
+            self._flush()
+
+    async def finish(self) -> RecordedBatch:
+        if self._pending:
+            self._flush()
+        written = await asyncio.gather(*self._writes)
+        self._writes = []
+        failures = [batch.failure for batch in written if batch.failure]
+        return RecordedBatch(
+            lost={key: winner for batch in written for key, winner in batch.lost.items()},
+            unrecorded=sum(batch.unrecorded for batch in written),
+            failure=failures[0] if failures else "",
+        )
+
+    def _flush(self) -> None:
+        chunk, self._pending = self._pending, {}
+        previous = self._writes[-1] if self._writes else None
+        self._writes.append(asyncio.create_task(self._write(chunk, after=previous)))
+
+    async def _write(
+        self, entries: dict[str, LedgerEntry], *, after: asyncio.Task[RecordedBatch] | None
+    ) -> RecordedBatch:
+        if after is not None:
+            await asyncio.wait([after])
+        try:
+            return RecordedBatch(lost=await asyncio.to_thread(self._ledger.record_many, entries))
+        except RetryableError as exc:
+            return RecordedBatch(lost={}, unrecorded=len(entries), failure=str(exc))
 
 
 def _entry(item: Mapping[str, Any]) -> LedgerEntry:

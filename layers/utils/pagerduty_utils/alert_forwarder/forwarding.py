@@ -43,7 +43,7 @@ from pagerduty_utils.alert_forwarder.batch import (
 )
 from pagerduty_utils.alert_forwarder.change_delivery import ChangeDelivery, PendingChange
 from pagerduty_utils.alert_forwarder.dead_letter import DeadLetter, DeadLetterQueue
-from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger, LedgerEntry
+from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger, LedgerEntry, PipelinedRecorder
 from pagerduty_utils.alert_forwarder.held_alerts import HeldAlerts
 from pagerduty_utils.alert_forwarder.holding import HORIZON_REASON, HoldPolicy, plan_holds
 from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
@@ -184,8 +184,9 @@ class AlertForwarder:
             return
         admitted = await asyncio.to_thread(self._admit, sendable)
         limit = asyncio.Semaphore(self._deps.concurrency)
-        await asyncio.gather(*(self._send_in_order(group, deadline, limit) for group in admitted.values()))
-        await self._record(admitted.values(), deadline)
+        recorder = PipelinedRecorder(self._deps.ledger, wave=self._deps.concurrency)
+        await asyncio.gather(*(self._send_in_order(group, deadline, limit, recorder) for group in admitted.values()))
+        await self._record(recorder, admitted.values(), deadline)
 
     async def _deliver_changes(self, changes: list[PendingChange], deadline: float) -> None:
         """Change events go through their own delivery (``change_delivery``): no dedup key, same rate budget."""
@@ -207,18 +208,20 @@ class AlertForwarder:
         return dict(groups)
 
     def _admit(self, sendable: dict[str, list[_Delivery]]) -> dict[str, list[_Delivery]]:
-        """Take rate tokens per routing key in one write; keys first seen earliest get tokens first."""
+        """Take rate tokens per routing key in one write, every key's at once; keys first seen earliest get
+        tokens first."""
         by_routing_key: dict[str, list[list[_Delivery]]] = defaultdict(list)
         for group in sorted(sendable.values(), key=lambda items: items[0].entry):
             by_routing_key[routing_fingerprint(group[0].event.routing_key)].append(group)
+        grants = self._deps.limiter.acquire_many(
+            {fingerprint: sum(len(group) for group in groups) for fingerprint, groups in by_routing_key.items()}
+        )
         admitted: dict[str, list[_Delivery]] = {}
         for fingerprint, groups in by_routing_key.items():
-            wanted = sum(len(group) for group in groups)
-            try:
-                grant = self._deps.limiter.acquire(fingerprint, wanted)
-            except RetryableError as exc:
+            grant = grants[fingerprint]
+            if isinstance(grant, RetryableError):
                 for group in groups:
-                    _settle_all(group, Verdict.RETRY, "dependency", str(exc), exc.retry_after)
+                    _settle_all(group, Verdict.RETRY, "dependency", str(grant), grant.retry_after)
                 continue
             tokens = grant.granted
             for group in groups:
@@ -229,7 +232,9 @@ class AlertForwarder:
                     admitted[group[0].alert_key] = allowed
         return admitted
 
-    async def _send_in_order(self, group: list[_Delivery], deadline: float, limit: asyncio.Semaphore) -> None:
+    async def _send_in_order(
+        self, group: list[_Delivery], deadline: float, limit: asyncio.Semaphore, recorder: PipelinedRecorder
+    ) -> None:
         async with limit:
             for index, delivery in enumerate(group):
                 if self._clock() + _MINIMUM_SEND_SECONDS > deadline:
@@ -240,6 +245,9 @@ class AlertForwarder:
                         group[index + 1 :], Verdict.RETRY, "ordering", "an earlier event of this key is retried", None
                     )
                     break
+        newest = _newest_delivered(group)
+        if newest is not None:
+            recorder.add(newest.alert_key, newest.entry)
 
     async def _send_one(self, delivery: _Delivery, deadline: float) -> bool:
         """Send one event; False when it must be retried (so later events of its key wait too)."""
@@ -268,30 +276,18 @@ class AlertForwarder:
         _log_event("alert forwarded", delivery)
         return True
 
-    async def _record(self, groups: Iterable[list[_Delivery]], deadline: float) -> None:
-        """One conditional ledger write per key for its newest delivered event, all in one transaction.
-
-        Written after every send of the batch has finished: overlapping the writes with the sends measured
-        slower, the writes' CPU competing with the sends'.
-        """
-        newest: dict[str, _Delivery] = {}
-        for group in groups:
-            delivered = [delivery for delivery in group if delivery.verdict is Verdict.DELIVERED]
-            if delivered:
-                newest[delivered[-1].alert_key] = delivered[-1]
-        if not newest:
-            return
-        entries = {key: delivery.entry for key, delivery in newest.items()}
-        try:
-            lost = await asyncio.to_thread(self._deps.ledger.record_many, entries)
-        except RetryableError as exc:
+    async def _record(self, recorder: PipelinedRecorder, groups: Iterable[list[_Delivery]], deadline: float) -> None:
+        """One conditional ledger write per key for its newest delivered event: the recorder has written most
+        of them while the sends went on; wait for the rest, then repair the races some of them lost."""
+        recorded = await recorder.finish()
+        if recorded.unrecorded:
             # PagerDuty has the events: a redelivery would resend them, which PagerDuty folds into the same alerts.
-            logger.warning("deliveries not recorded", extra={"alerts": len(entries), "reason": str(exc)})
-            return
+            logger.warning("deliveries not recorded", extra={"alerts": recorded.unrecorded, "reason": recorded.failure})
+        newest = {delivery.alert_key: delivery for delivery in map(_newest_delivered, groups) if delivery is not None}
         raced = [
             (newest[key], winner)
-            for key, winner in lost.items()
-            if winner is not None and winner != entries[key] and needs_repair(entries[key], winner)
+            for key, winner in recorded.lost.items()
+            if winner is not None and winner != newest[key].entry and needs_repair(newest[key].entry, winner)
         ]
         await asyncio.gather(*(self._repair_race(delivery, newer, deadline) for delivery, newer in raced))
 
@@ -445,6 +441,12 @@ def _message_outcome(tally: _Tally) -> MessageOutcome:
     if tally.dropped:
         return MessageOutcome(Verdict.DROPPED, "dropped by rule")
     return MessageOutcome(Verdict.SKIPPED, "nothing to send")
+
+
+def _newest_delivered(group: Sequence[_Delivery]) -> _Delivery | None:
+    """The last delivered event of an alert key's group (the group is in event-time order)."""
+    delivered = [delivery for delivery in group if delivery.verdict is Verdict.DELIVERED]
+    return delivered[-1] if delivered else None
 
 
 def _settle_all(

@@ -14,7 +14,13 @@ Programs, interleaved round by round, medians of ``--runs``:
     Powertools' Logger and Metrics, what every handler needs before any code of its own;
 (c) ``import app`` outside Lambda (AWS_LAMBDA_FUNCTION_NAME unset): the modules alone, nothing built;
 (d) ``import app`` in Lambda's environment: Lambda's Init, where the handler builds its dependencies (settings
-    loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself.
+    loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself;
+(e) the peer: ``import app`` of a naive Powertools + official-client forwarder (bench/peers/naive_forwarder,
+    its own packages built the same way).
+Then, with the embedded AWS and the simulator running in child processes, the first alert: Init and the first
+invocation (one SQS record, delivered to the simulator) of the forwarder and of the naive forwarder, a fresh
+interpreter and a new alert per sample. Targets: each Init at most 1.2x the floor; the first alert at most
+0.6x the naive forwarder's.
 
 CPU time (user + system of the child, ``resource.getrusage``) is the steadier figure on a shared machine; wall
 time is beside it. Each child ends with ``os._exit``: Lambda does not stop the interpreter after init, so its
@@ -23,28 +29,29 @@ compiled with ``compileall``), as a deployed layer ships it: Lambda's file syste
 children do not write bytecode. Afterwards ``-X importtime`` of each function's (d), the slowest first,
 grouped by top-level package, shows where the remaining cost goes.
 
-    .venv/bin/python bench/cold_start.py [--runs 21] [--breakdown-runs 5]
+    .venv/bin/python bench/bench_cold_start.py [--runs 21] [--breakdown-runs 5] [--quick] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
-import hashlib
+import json
 import os
 import platform
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pdutils.testing.bench_report import Figure, emit, ratio_figure
 from pdutils.testing.lambda_environments import HANDLER_ENVIRONMENTS, HandlerEnvironment
+from pdutils.testing.layer_build import deployed_packages
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 LAYER_SOURCE = REPOSITORY / "layers" / "utils"
@@ -75,33 +82,9 @@ def init_program(function: HandlerEnvironment) -> str:
 # ---------------------------------------------------------------------------------------------- the layer
 
 
-def layer_packages() -> Path:
-    """The layer's third-party packages for this interpreter, built once per requirements file and Python."""
-    fingerprint = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.encode() + platform.machine().encode())
-    target = CACHE / f"layer-packages-{fingerprint.hexdigest()[:16]}"
-    if target.is_dir():
-        return target
-    CACHE.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CACHE, prefix="building-") as building:
-        print(f"Building the layer's packages in {target.relative_to(REPOSITORY)} (once) ...", file=sys.stderr)
-        subprocess.run(  # noqa: S603  # this interpreter's pip, the project's requirements file
-            [
-                sys.executable,
-                *(
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--no-input",
-                    "--no-warn-conflicts",
-                ),
-                *("--target", building, "--requirement", str(REQUIREMENTS)),
-            ],
-            check=True,
-        )
-        Path(building).rename(target)
-    return target
+def layer_packages(requirements: Path = REQUIREMENTS, name: str = "layer-packages") -> Path:
+    """The third-party packages of ``requirements`` as deployed (installed, pruned, compiled), built once."""
+    return deployed_packages(requirements, CACHE, name)
 
 
 def compile_project_modules() -> None:
@@ -145,11 +128,14 @@ def check_isolation(function: HandlerEnvironment, packages: Path) -> None:
 EXIT_WITHOUT_SHUTDOWN = "\nimport os, sys\nsys.stdout.flush()\nsys.stderr.flush()\nos._exit(0)\n"
 
 
-def run_child(program: str, environment: Mapping[str, str], *options: str) -> subprocess.CompletedProcess[str]:
+def run_child(
+    program: str, environment: Mapping[str, str], *options: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(  # noqa: S603  # this interpreter with our own programs
         [sys.executable, "-S", "-P", *options, "-c", program + EXIT_WITHOUT_SHUTDOWN],
         env=environment,
         cwd=CACHE,
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,
@@ -168,10 +154,10 @@ class Sample:
     wall_ms: float
 
 
-def timed_child(program: str, environment: Mapping[str, str]) -> Sample:
+def timed_child(program: str, environment: Mapping[str, str], *, stdin: str = "") -> Sample:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    run_child(program, environment)
+    run_child(program, environment, stdin=stdin)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -189,7 +175,18 @@ FLOOR_LABEL = "floor: boto3 + one client + a pydantic model + Logger and Metrics
 INIT_LABEL = "Init (import + first setup)"
 
 
-def measure(packages: Path, runs: int) -> list[Row]:
+NAIVE_INIT_LABEL = "naive Powertools + official client handler: Init (import)"
+
+
+def naive_environment(naive_packages: Path) -> dict[str, str]:
+    """The naive forwarder's Init: the forwarder's variables with dummy values, its own packages."""
+    forwarder = next(function for function in HANDLER_ENVIRONMENTS if function.name == "alert_forwarder")
+    environment = child_environment(forwarder, naive_packages)
+    environment["PYTHONPATH"] = os.pathsep.join(str(entry) for entry in (naive_packages, NAIVE_FORWARDER))
+    return environment
+
+
+def measure(packages: Path, naive_packages: Path, runs: int) -> list[Row]:
     """Medians over ``runs`` rounds; each round runs every program once, in the same order."""
     reference = child_environment(HANDLER_ENVIRONMENTS[0], packages)
     programs: dict[str, tuple[str, dict[str, str]]] = {
@@ -202,6 +199,7 @@ def measure(packages: Path, runs: int) -> list[Row]:
         outside_lambda = child_environment(function, packages, in_lambda=False)
         programs[f"{function.name}: import only (outside Lambda: nothing built)"] = (IMPORT_HANDLER, outside_lambda)
         programs[f"{function.name}: {INIT_LABEL}"] = (init_program(function), child_environment(function, packages))
+    programs[NAIVE_INIT_LABEL] = (IMPORT_HANDLER, naive_environment(naive_packages))
     samples: dict[str, list[Sample]] = defaultdict(list)
     for program, environment in programs.values():
         run_child(program, environment)  # warm the file cache once
@@ -329,21 +327,144 @@ def print_breakdown(parts: Mapping[str, Mapping[str, float]], slowest: str, runs
     print()
 
 
+# ---------------------------------------------------------------------------------------------- first alert
+
+
+NAIVE_FORWARDER = REPOSITORY / "bench" / "peers" / "naive_forwarder"
+NAIVE = "naive Powertools + official client handler"
+FIRST_ALERT_PROGRAM = """
+import json, sys
+event = json.loads(sys.stdin.read())
+class Context:
+    function_name = "alert-forwarder"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:alert-forwarder"
+    aws_request_id = "cold-start"
+    def get_remaining_time_in_millis(self):
+        return 60_000
+import app
+response = app.lambda_handler(event, Context())
+assert not (response or {}).get("batchItemFailures"), response
+"""
+"""Lambda's Init (``import app``) and the first invocation, one SQS record, until PagerDuty has the alert."""
+
+
+@dataclass(frozen=True)
+class FirstAlert:
+    ours: Sample
+    naive: Sample
+
+
+def first_alert(packages: Path, naive_packages: Path, runs: int) -> FirstAlert:
+    """Medians over ``runs`` interleaved rounds of the forwarder and the naive forwarder, each sample a fresh
+    interpreter delivering a new alert (a redelivered one would be skipped) to the simulator, through the
+    embedded AWS; both run in child processes of their own."""
+    from pdutils.child_servers import servers_in_child_process  # noqa: PLC0415  # only this part needs servers
+    from pdutils.moto_server import LOCAL_CREDENTIALS  # noqa: PLC0415
+    from pdutils.testing.forwarder import application_alert, provision_forwarder_stack  # noqa: PLC0415
+
+    forwarder = next(function for function in HANDLER_ENVIRONMENTS if function.name == "alert_forwarder")
+    samples: dict[str, list[Sample]] = defaultdict(list)
+    os.environ.update(LOCAL_CREDENTIALS)  # this process provisions the stack and reads the queue
+    with servers_in_child_process(validate=False) as (aws_url, pagerduty_url):
+        stack, stack_environment = provision_forwarder_stack(aws_url)
+        remote = {
+            **LOCAL_CREDENTIALS,
+            **stack_environment,
+            "AWS_ENDPOINT_URL": aws_url,
+            "PAGERDUTY_EVENTS_URL": pagerduty_url,
+            "PAGERDUTY_API_URL": pagerduty_url,
+        }
+        ours = {**child_environment(forwarder, packages), **remote}
+        naive = {
+            **remote,
+            **{name: ours[name] for name in ("AWS_LAMBDA_FUNCTION_NAME", "AWS_CONFIG_FILE", "HOME")},
+            "AWS_SHARED_CREDENTIALS_FILE": ours["AWS_SHARED_CREDENTIALS_FILE"],
+            "PYTHONPATH": os.pathsep.join(str(entry) for entry in (naive_packages, NAIVE_FORWARDER)),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        for round_number in range(runs + 1):  # the first round warms the file cache and the servers
+            for label, environment in (("ours", ours), ("naive", naive)):
+                stack.publish(json.dumps(application_alert(f"cold-{label}-{round_number}", second=round_number)))
+                event = stack.receive_batch(max_records=1)
+                sample = timed_child(FIRST_ALERT_PROGRAM, environment, stdin=json.dumps(event))
+                if round_number:
+                    samples[label].append(sample)
+    return FirstAlert(**{label: median_sample(values) for label, values in samples.items()})
+
+
+def median_sample(samples: Sequence[Sample]) -> Sample:
+    return Sample(
+        cpu_ms=statistics.median(sample.cpu_ms for sample in samples),
+        wall_ms=statistics.median(sample.wall_ms for sample in samples),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- figures
+
+
+def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
+    """Each handler's Init against the floor, the naive handler's beside them, and the forwarder's first
+    alert against the naive forwarder's, with the floor beside it (CPU time of the children, the steadier
+    figure on a shared machine; wall time in the notes)."""
+    by_label = {row.label: row for row in rows}
+    floor = by_label[FLOOR_LABEL]
+    result = [
+        replace(
+            ratio_figure(f"{label}, CPU", by_label[label].cpu_ms, "ms", "floor", floor.cpu_ms, at_most=at_most),
+            note=f"wall {by_label[label].wall_ms:.0f} ms vs {floor.wall_ms:.0f} ms",
+        )
+        for label, at_most in [(f"{function.name}: {INIT_LABEL}", 1.2) for function in HANDLER_ENVIRONMENTS]
+        + [(NAIVE_INIT_LABEL, None)]
+    ]
+    first_name = "alert_forwarder: Init + first alert delivered, CPU"
+    result += [
+        replace(
+            ratio_figure(first_name, first.ours.cpu_ms, "ms", NAIVE, first.naive.cpu_ms, at_most=0.6),
+            note=f"wall {first.ours.wall_ms:.0f} ms vs {first.naive.wall_ms:.0f} ms",
+        ),
+        replace(
+            ratio_figure(
+                "floor (no project code, nothing delivered), CPU",
+                floor.cpu_ms,
+                "ms",
+                NAIVE,
+                first.naive.cpu_ms,
+                at_most=None,
+            ),
+            note="what any forwarder built on these components pays before its first alert",
+        ),
+    ]
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=21, help="interleaved rounds (fresh interpreters per program)")
     parser.add_argument("--breakdown-runs", type=int, default=5, help="-X importtime runs per function")
+    parser.add_argument("--quick", action="store_true", help="7 rounds, no breakdown")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (for bench/run_all.py)")
     args = parser.parse_args(argv)
+    runs = 7 if args.quick else args.runs
 
     packages = layer_packages()
+    naive_packages = layer_packages(NAIVE_FORWARDER / "requirements.txt", "naive-forwarder-packages")
     compile_project_modules()
     for function in HANDLER_ENVIRONMENTS:
         check_isolation(function, packages)
+    rows = measure(packages, naive_packages, runs)
+    first = first_alert(packages, naive_packages, runs)
+    if args.json:
+        emit(figures(rows, first), as_json=True)
+        return 0
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
     print(f"Layer packages: {packages.relative_to(REPOSITORY)} (pip install --target of {REQUIREMENTS.name})")
     print()
-    rows = measure(packages, args.runs)
-    print_table(rows, args.runs)
+    print_table(rows, runs)
+    emit(figures(rows, first), as_json=False)
+    print()
+    if args.quick:
+        return 0
 
     setups = {row.label.split(":")[0]: row.cpu_ms for row in rows if row.label.endswith(INIT_LABEL)}
     slowest = max(setups, key=setups.__getitem__)
