@@ -30,10 +30,10 @@ from pagerduty_utils.api_client import InvalidEventError, PagerDutyUnavailableEr
 from pagerduty_utils.audit_logger import AuditLogger
 from pagerduty_utils.circuit_breaker import CircuitOpenError
 from pagerduty_utils.exceptions import DependencyError, ValidationError
-from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.pagerduty_events import AlertEvent, AlertPayload, EventAction, Severity
 from pagerduty_utils.rate_limiter import RateLimiter
 from pdutils.testing.forwarder import StateTable
+from tests.unit.fixtures.recording_metrics import RecordingMetrics
 
 ROUTING_KEY = "R" * 32
 OTHER_ROUTING_KEY = "S" * 32
@@ -123,18 +123,6 @@ class RecordingAudit(AuditLogger):
 
     def record(self, action: str, outcome: str, *, reason: str | None = None, **context: object) -> None:
         self.records.append((action, outcome, {"reason": reason, **context}))
-
-
-class RecordingMetrics(MetricsCollector):
-    def __init__(self) -> None:
-        super().__init__()
-        self.counts: dict[str, float] = {}
-
-    def count(self, name: str, value: float = 1, **dimensions: str) -> None:
-        self.counts[name] = self.counts.get(name, 0) + value
-
-    def timing(self, name: str, milliseconds: float, **dimensions: str) -> None:
-        self.counts[name] = self.counts.get(name, 0) + 1
 
 
 @dataclass

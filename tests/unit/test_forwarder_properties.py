@@ -26,12 +26,12 @@ from pagerduty_utils.alert_forwarder.intake import Trigger, inbound_messages
 from pagerduty_utils.alert_forwarder.routing import RoutingPlanner
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
-from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.pagerduty_events import AlertEvent, ChangeEvent
 from pagerduty_utils.rate_limiter import RateLimiter
 from pdutils.testing.forwarder import StateTable
 from tests.unit.fixtures.alert_events import load_event
 from tests.unit.fixtures.events_api import change_validator, enqueue_validator
+from tests.unit.fixtures.recording_metrics import RecordingMetrics
 
 ROUTING_KEY = "R" * 32
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -120,7 +120,7 @@ def pipeline(in_process_state_table: StateTable) -> Pipeline:
     sender = ValidatingSender(check_alert, check_change)
     ledger = DeliveryLedger(table.name, retention_seconds=3600, client=table.client)
     limiter = RateLimiter(table.name, limit_per_minute=1_000_000, client=table.client)
-    circuit, metrics = ClosedCircuit(), MetricsCollector()
+    circuit, metrics = ClosedCircuit(), RecordingMetrics()
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="alerts-dlq")["QueueUrl"]
     planner = RoutingPlanner(
