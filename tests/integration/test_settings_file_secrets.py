@@ -21,7 +21,7 @@ from pdutils.moto_server import MotoEndpoint
 
 pytestmark = pytest.mark.integration
 
-JWT_SECRET = "a-jwt-signing-secret-of-at-least-32-bytes"
+JWT_SECRET = "Zr8Qm2Lx7Vb4Tn1Kc9Hd3Wf6Yp0Gs5Ja8Ue2Oi7Rl4Nq"
 POLICY = TokenPolicy(issuer="pagerduty-utils", audience="operators")
 
 
