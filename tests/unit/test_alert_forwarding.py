@@ -4,7 +4,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,12 +28,11 @@ from pagerduty_utils.alert_forwarder.holding import HoldPolicy
 from pagerduty_utils.alert_forwarder.queue_backoff import QueueBackoff
 from pagerduty_utils.api_client import InvalidEventError, PagerDutyUnavailableError, RateLimitedError
 from pagerduty_utils.audit_logger import AuditLogger
-from pagerduty_utils.circuit_breaker import CircuitOpenError
 from pagerduty_utils.exceptions import DependencyError, ValidationError
 from pagerduty_utils.pagerduty_events import AlertEvent, AlertPayload, EventAction, Severity
 from pagerduty_utils.rate_limiter import RateLimiter
 from pdutils.testing.forwarder import StateTable
-from tests.unit.fixtures.recording_metrics import RecordingMetrics
+from tests.unit.fixtures.forwarder_fakes import FakeCircuit, RecordingMetrics
 
 ROUTING_KEY = "R" * 32
 OTHER_ROUTING_KEY = "S" * 32
@@ -101,19 +100,6 @@ class FakeSender:
 
     def sent_actions(self, dedup_key: str) -> list[str]:
         return [item.event_action.value for item in self.sent if item.dedup_key == dedup_key]
-
-
-@dataclass
-class FakeCircuit:
-    open_seconds: float | None = None
-
-    def open_for(self) -> float | None:
-        return self.open_seconds
-
-    async def call_async(self, operation: Callable[[], Awaitable[object]]) -> object:
-        if self.open_seconds:
-            raise CircuitOpenError("open", retry_after=self.open_seconds)
-        return await operation()
 
 
 class RecordingAudit(AuditLogger):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,11 +16,10 @@ from pagerduty_utils.alert_forwarder.change_delivery import ChangeDelivery, Pend
 from pagerduty_utils.alert_forwarder.delivery_ledger import DeliveryLedger
 from pagerduty_utils.alert_forwarder.forwarding import AlertForwarder, ForwarderDependencies
 from pagerduty_utils.api_client import InvalidEventError, PagerDutyUnavailableError
-from pagerduty_utils.circuit_breaker import CircuitOpenError
-from pagerduty_utils.metrics_collector import MetricsCollector
 from pagerduty_utils.pagerduty_events import AlertEvent, ChangeEvent
 from pagerduty_utils.rate_limiter import RateLimiter
 from pdutils.testing.forwarder import StateTable
+from tests.unit.fixtures.forwarder_fakes import FakeCircuit, RecordingMetrics
 
 ROUTING_KEY = "R" * 32
 T0 = datetime(2026, 11, 27, 5, 52, tzinfo=UTC)
@@ -47,33 +46,11 @@ class FakeChangeSender:
 
 
 @dataclass
-class FakeCircuit:
-    open_seconds: float | None = None
-
-    def open_for(self) -> float | None:
-        return self.open_seconds
-
-    async def call_async(self, operation: Callable[[], Awaitable[object]]) -> object:
-        if self.open_seconds:
-            raise CircuitOpenError("open", retry_after=self.open_seconds)
-        return await operation()
-
-
-class CountingMetrics(MetricsCollector):
-    def __init__(self) -> None:
-        super().__init__()
-        self.counts: dict[str, float] = {}
-
-    def count(self, name: str, value: float = 1, **dimensions: str) -> None:
-        self.counts[name] = self.counts.get(name, 0) + value
-
-
-@dataclass
 class Setup:
     table: StateTable
     sender: FakeChangeSender = field(default_factory=FakeChangeSender)
     circuit: FakeCircuit = field(default_factory=FakeCircuit)
-    metrics: CountingMetrics = field(default_factory=CountingMetrics)
+    metrics: RecordingMetrics = field(default_factory=RecordingMetrics)
     rate_limit: int = 120
 
     @property

@@ -31,7 +31,7 @@ from pagerduty_utils.rate_limiter import RateLimiter
 from pdutils.testing.forwarder import StateTable
 from tests.unit.fixtures.alert_events import load_event
 from tests.unit.fixtures.events_api import change_validator, enqueue_validator
-from tests.unit.fixtures.recording_metrics import RecordingMetrics
+from tests.unit.fixtures.forwarder_fakes import RecordingMetrics
 
 ROUTING_KEY = "R" * 32
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
