@@ -8,40 +8,26 @@ still pages.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from pagerduty_utils.data_transformer.alarms import alarm_action_alerts, alarm_message_alerts, state_change_alerts
 from pagerduty_utils.data_transformer.assembly import json_object
-from pagerduty_utils.data_transformer.deployments import (
-    cloudformation_alerts,
-    codebuild_alerts,
-    codedeploy_alerts,
-    codepipeline_alerts,
-)
 from pagerduty_utils.data_transformer.findings import guardduty_alerts, securityhub_alerts
 from pagerduty_utils.data_transformer.generic import generic_event_alert, generic_sns_alert, queue_message_alert
 from pagerduty_utils.data_transformer.health import health_alerts
-from pagerduty_utils.data_transformer.infrastructure import autoscaling_alerts, ecs_alerts, rds_alerts
 from pagerduty_utils.data_transformer.messages import custom_alert
 from pagerduty_utils.data_transformer.model import DEFAULT_OPTIONS, NormalizedAlert, TransformOptions
 from pagerduty_utils.data_transformer.provenance import as_claimed
-from pagerduty_utils.data_transformer.security import (
-    CLOUDTRAIL_API_CALL,
-    config_alerts,
-    inspector_alerts,
-    is_root_activity,
-    root_activity_alerts,
-    signin_alerts,
-)
 from pagerduty_utils.data_transformer.sources.base import parse_source
 from pagerduty_utils.data_transformer.sources.custom import CustomAlertEvent
 from pagerduty_utils.data_transformer.sources.sns import SnsNotification
-from pagerduty_utils.data_transformer.workflows import backup_alerts, glue_alerts, step_functions_alerts
 from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.formatters import clean_text
 
@@ -171,9 +157,39 @@ def _from_eventbridge(document: Mapping[str, Any], options: TransformOptions, _d
     if convert is not None:
         return convert(document, options)
     if detail_type == CLOUDTRAIL_API_CALL and is_root_activity(document):
-        return root_activity_alerts(document, options)
+        return _ROOT_ACTIVITY(document, options)
     return [generic_event_alert(parse_source(EventBridgeModel, document, what="EventBridge event"))]
 
+
+CLOUDTRAIL_API_CALL = "AWS API Call via CloudTrail"
+
+
+def is_root_activity(document: Mapping[str, Any]) -> bool:
+    """An API call made by the root user itself (not by an AWS service acting for it)."""
+    detail = document.get("detail")
+    identity = detail.get("userIdentity") if isinstance(detail, Mapping) else None
+    return isinstance(identity, Mapping) and identity.get("type") == "Root" and not identity.get("invokedBy")
+
+
+def _on_demand(module: str, name: str) -> EventConverter:
+    """The converter ``name`` of mapping module ``module``, imported when its first event arrives: the source
+    families beyond alarms, findings and Health cost cold start only in a forwarder that receives them."""
+
+    @cache
+    def load() -> EventConverter:
+        converter: EventConverter = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+        return converter
+
+    def convert(document: Mapping[str, Any], options: TransformOptions) -> list[NormalizedAlert]:
+        return load()(document, options)
+
+    return convert
+
+
+_ROOT_ACTIVITY = _on_demand("security", "root_activity_alerts")
+_AUTOSCALING = _on_demand("infrastructure", "autoscaling_alerts")
+_ECS = _on_demand("infrastructure", "ecs_alerts")
+_RDS = _on_demand("infrastructure", "rds_alerts")
 
 AWS_EVENT_CONVERTERS: Mapping[tuple[str, str], EventConverter] = {
     ("aws.cloudwatch", "CloudWatch Alarm State Change"): state_change_alerts,
@@ -181,24 +197,28 @@ AWS_EVENT_CONVERTERS: Mapping[tuple[str, str], EventConverter] = {
     ("aws.securityhub", "Security Hub Findings - Imported"): securityhub_alerts,
     ("aws.securityhub", "Security Hub Findings - Custom Action"): securityhub_alerts,
     ("aws.health", "AWS Health Event"): health_alerts,
-    ("aws.states", "Step Functions Execution Status Change"): step_functions_alerts,
-    ("aws.glue", "Glue Job State Change"): glue_alerts,
-    ("aws.backup", "Backup Job State Change"): backup_alerts,
-    ("aws.codepipeline", "CodePipeline Pipeline Execution State Change"): codepipeline_alerts,
-    ("aws.codebuild", "CodeBuild Build State Change"): codebuild_alerts,
-    ("aws.codedeploy", "CodeDeploy Deployment State-change Notification"): codedeploy_alerts,
-    ("aws.cloudformation", "CloudFormation Stack Status Change"): cloudformation_alerts,
-    ("aws.ecs", "ECS Task State Change"): ecs_alerts,
-    ("aws.ecs", "ECS Deployment State Change"): ecs_alerts,
-    ("aws.rds", "RDS DB Instance Event"): rds_alerts,
-    ("aws.rds", "RDS DB Cluster Event"): rds_alerts,
-    ("aws.autoscaling", "EC2 Instance Launch Unsuccessful"): autoscaling_alerts,
-    ("aws.autoscaling", "EC2 Instance Terminate Unsuccessful"): autoscaling_alerts,
-    ("aws.autoscaling", "EC2 Instance Launch Successful"): autoscaling_alerts,
-    ("aws.autoscaling", "EC2 Instance Terminate Successful"): autoscaling_alerts,
-    ("aws.inspector2", "Inspector2 Finding"): inspector_alerts,
-    ("aws.config", "Config Rules Compliance Change"): config_alerts,
-    ("aws.signin", "AWS Console Sign In via CloudTrail"): signin_alerts,
+    ("aws.states", "Step Functions Execution Status Change"): _on_demand("workflows", "step_functions_alerts"),
+    ("aws.glue", "Glue Job State Change"): _on_demand("workflows", "glue_alerts"),
+    ("aws.backup", "Backup Job State Change"): _on_demand("workflows", "backup_alerts"),
+    ("aws.codepipeline", "CodePipeline Pipeline Execution State Change"): _on_demand(
+        "deployments", "codepipeline_alerts"
+    ),
+    ("aws.codebuild", "CodeBuild Build State Change"): _on_demand("deployments", "codebuild_alerts"),
+    ("aws.codedeploy", "CodeDeploy Deployment State-change Notification"): _on_demand(
+        "deployments", "codedeploy_alerts"
+    ),
+    ("aws.cloudformation", "CloudFormation Stack Status Change"): _on_demand("deployments", "cloudformation_alerts"),
+    ("aws.ecs", "ECS Task State Change"): _ECS,
+    ("aws.ecs", "ECS Deployment State Change"): _ECS,
+    ("aws.rds", "RDS DB Instance Event"): _RDS,
+    ("aws.rds", "RDS DB Cluster Event"): _RDS,
+    ("aws.autoscaling", "EC2 Instance Launch Unsuccessful"): _AUTOSCALING,
+    ("aws.autoscaling", "EC2 Instance Terminate Unsuccessful"): _AUTOSCALING,
+    ("aws.autoscaling", "EC2 Instance Launch Successful"): _AUTOSCALING,
+    ("aws.autoscaling", "EC2 Instance Terminate Successful"): _AUTOSCALING,
+    ("aws.inspector2", "Inspector2 Finding"): _on_demand("security", "inspector_alerts"),
+    ("aws.config", "Config Rules Compliance Change"): _on_demand("security", "config_alerts"),
+    ("aws.signin", "AWS Console Sign In via CloudTrail"): _on_demand("security", "signin_alerts"),
 }
 """Modelled EventBridge events by (source, detail-type). Root activity is recognised by its identity instead:
 CloudTrail reports it as "AWS API Call via CloudTrail" under the source of whichever service was called."""

@@ -27,7 +27,6 @@ from pagerduty_utils.data_transformer.sources.security import (
 from pagerduty_utils.formatters import compose_summary, console_url
 from pagerduty_utils.pagerduty_events import EventAction, Severity
 
-CLOUDTRAIL_API_CALL = "AWS API Call via CloudTrail"
 INSPECTOR_SEVERITY = {"CRITICAL": Severity.CRITICAL, "HIGH": Severity.ERROR, "MEDIUM": Severity.WARNING}
 INSPECTOR_CLOSED = frozenset({"CLOSED", "SUPPRESSED"})
 CONFIG_COMPLIANT = frozenset({"COMPLIANT", "NOT_APPLICABLE"})
@@ -112,13 +111,6 @@ def signin_alerts(document: Mapping[str, Any], _options: TransformOptions) -> li
     else:
         return []
     return [_cloudtrail_alert(event, record, severity, what, kind="signin")]
-
-
-def is_root_activity(document: Mapping[str, Any]) -> bool:
-    """An API call made by the root user itself (not by an AWS service acting for it)."""
-    detail = document.get("detail")
-    identity = detail.get("userIdentity") if isinstance(detail, Mapping) else None
-    return isinstance(identity, Mapping) and identity.get("type") == "Root" and not identity.get("invokedBy")
 
 
 def root_activity_alerts(document: Mapping[str, Any], _options: TransformOptions) -> list[NormalizedAlert]:
