@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from pdutils.errors import USAGE, explain
+from pdutils.local import interrupt
 
 COMMAND_MODULES: tuple[str, ...] = ("sim", "invoke", "health", "start_api", "start", "redrive", "demo", "token")
 
@@ -51,8 +52,10 @@ def _add_debug_flag(parser: argparse.ArgumentParser, *, default: bool | str) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    interrupt.remember_stop_requests()
     try:
         result: int = args.handler(args)
+        interrupt.raise_if_stop_requested()
         sys.stdout.flush()
     except BrokenPipeError:
         return _reader_went_away()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pdutils.errors import CommandError
 from pdutils.json_file import read_json_file
+from pdutils.local import interrupt
 from pdutils.local.cli_arguments import add_local_stack_arguments, parameter_overrides
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class Story:
     failures: list[str] = field(default_factory=list)
 
     def chapter(self, title: str) -> None:
+        interrupt.raise_if_stop_requested()
         print(f"\n== {title}", flush=True)
 
     def note(self, text: str) -> None:
