@@ -21,10 +21,10 @@ import pytest
 from pdutils import cli
 from pdutils.errors import INTERRUPTED, CommandError
 from pdutils.simulator import SimulatorHandle
+from tests.integration.fixture_stack import FIXTURE_TEMPLATE, copy_of_fixture_stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_DIR / "template.yaml"
-FIXTURE_TEMPLATE = PROJECT_DIR / "tests" / "fixtures" / "local_stack" / "template.yaml"
 API_EVENT = {"httpMethod": "GET", "path": "/items/42", "pathParameters": {"item_id": "42"}}
 
 pytestmark = pytest.mark.integration
@@ -241,30 +241,36 @@ def spawn(*arguments: str) -> subprocess.Popen[str]:
 
 
 def interrupt_after(process: subprocess.Popen[str], line_start: str) -> tuple[int, str]:
-    """Ctrl-C once the command printed a line starting with ``line_start``; its exit status and stderr."""
+    """Ctrl-C once the command printed a line starting with ``line_start``; its exit status and stderr.
+    A command still running two minutes later is killed with all it started, so the failure leaves nothing behind."""
     assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith(line_start):
-            break
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    try:
+        for line in process.stdout:
+            if line.startswith(line_start):
+                break
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
     return process.returncode, stderr
 
 
 @pytest.mark.parametrize(
-    ("arguments", "line_start"),
-    [
-        (["start", "--port", "0", "--template", str(FIXTURE_TEMPLATE)], "starting the local stack"),
-        (["demo", "--template", str(TEMPLATE)], "== Local stack"),
-    ],
-    ids=["start", "demo"],
+    ("command", "line_start"),
+    [("start", "starting the local stack"), ("demo", "== Local stack")],
 )
-def test_ctrl_c_while_the_stack_starts(arguments: list[str], line_start: str) -> None:
+def test_ctrl_c_while_the_stack_starts(command: str, line_start: str, tmp_path: Path) -> None:
+    # `start` runs a copy of the fixture stack: a running stack announces itself beside its template, where the
+    # invoke tests running at the same time must not find it. The demo needs the application's own template.
+    template = copy_of_fixture_stack(tmp_path) if command == "start" else TEMPLATE
+    arguments = [command, "--template", str(template)] + (["--port", "0"] if command == "start" else [])
     returncode, stderr = interrupt_after(spawn(*arguments), line_start)
 
     assert returncode == INTERRUPTED
     assert "Traceback" not in stderr
-    assert stderr.splitlines()[-1] == f"pdutils {arguments[0]}: interrupted (Ctrl-C); everything it started is stopped"
+    assert stderr.splitlines()[-1] == f"pdutils {command}: interrupted (Ctrl-C); everything it started is stopped"
 
 
 def test_a_closed_pipe_ends_the_command_quietly(pd_sim: SimulatorHandle) -> None:

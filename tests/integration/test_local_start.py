@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,21 +18,11 @@ import pytest
 
 from pdutils.local.stack_record import record_path
 from pdutils.local.target import AwsTarget
+from tests.integration.fixture_stack import copy_of_fixture_stack
 
-FIXTURE_TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "local_stack" / "template.yaml"
 READY_LINE = "Ctrl-C stops"
 
 pytestmark = pytest.mark.integration
-
-
-def copy_of_fixture_stack(directory: Path) -> Path:
-    """The fixture stack's template in a copy under ``directory``: ``pdutils start`` announces itself in a record
-    beside its template, where ``pdutils invoke`` in tests running at the same time (other pytest-xdist workers)
-    must not find it."""
-    copy = shutil.copytree(
-        FIXTURE_TEMPLATE.parent, directory / "local_stack", ignore=shutil.ignore_patterns(".*", "__pycache__")
-    )
-    return copy / FIXTURE_TEMPLATE.name
 
 
 @pytest.fixture
