@@ -18,7 +18,7 @@ from multiprocessing.synchronize import Event
 from pdutils.simulator.config import CONTROL_TOKEN_HEADER
 
 STARTUP_TIMEOUT_SECONDS = 120
-_CONTROL_TOKEN = secrets.token_urlsafe(24)
+_CONTROL_TOKEN = secrets.token_hex(24)
 SIMULATOR_CONTROL_HEADERS = {CONTROL_TOKEN_HEADER: _CONTROL_TOKEN}
 
 

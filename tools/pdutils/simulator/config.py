@@ -16,7 +16,8 @@ CONTROL_TOKEN_HEADER = "X-Pdutils-Sim-Token"  # noqa: S105  # nosec B105  # a he
 
 def default_control_token() -> str:
     """``PDUTILS_SIM_CONTROL_TOKEN`` when set, else a fresh random token for this simulator."""
-    return os.environ.get(CONTROL_TOKEN_ENV) or secrets.token_urlsafe(24)
+    # Hex, never URL-safe base64: a token starting with "-" would read as an option on `--control-token TOKEN`.
+    return os.environ.get(CONTROL_TOKEN_ENV) or secrets.token_hex(24)
 
 
 @dataclass(frozen=True)
