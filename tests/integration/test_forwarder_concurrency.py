@@ -119,7 +119,10 @@ def test_failures_add_up_across_processes(forwarder_stack: ForwarderStack, pd_si
         TableName=forwarder_stack.table.name, Key={"pk": {"S": circuit_key(host)}}, ConsistentRead=True
     )["Item"]
     assert item["state"]["S"] == "OPEN"
-    assert sum(sent) == 5  # the sixth attempt found the circuit open
+    # Neither process saw five failures of its own: the circuit opened on their sum. The two processes' last
+    # attempts may both read the circuit closed at four failures before either records its fifth, so the
+    # sixth is either refused by the open circuit or already on its way: never more than one past the threshold.
+    assert sorted(sent) in ([2, 3], [3, 3])
     assert int(item["failure_count"]["N"]) == 5
 
 
