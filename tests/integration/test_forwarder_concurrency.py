@@ -123,7 +123,7 @@ def test_failures_add_up_across_processes(forwarder_stack: ForwarderStack, pd_si
     # attempts may both read the circuit closed at four failures before either records its fifth, so the
     # sixth is either refused by the open circuit or already on its way: never more than one past the threshold.
     assert sorted(sent) in ([2, 3], [3, 3])
-    assert int(item["failure_count"]["N"]) == 5
+    assert int(item["failure_count"]["N"]) == sum(sent)  # every failure counted, whichever process saw it
 
 
 CONTAINERS = 20
