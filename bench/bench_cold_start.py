@@ -11,7 +11,10 @@ closed local port: nothing is called.
 Programs, interleaved round by round, medians of ``--runs``:
 (a) ``import boto3``: the baseline of every ratio (beside it, a bare interpreter running ``pass``);
 (b) ``import boto3`` and one client; then the floor: boto3 and one client, a validated pydantic model,
-    Powertools' Logger and Metrics, what every handler needs before any code of its own;
+    Powertools' Logger and Metrics, what every handler needs before any code of its own; the HTTP floor, the
+    same and httpx, what a handler that calls PagerDuty must import (the forwarder's and health checker's
+    floor; the receiver's is the floor); and for reference the delivery floor, the HTTP floor with a TLS context
+    and a Secrets Manager client: what a forwarder must have built before its first send;
 (c) ``import app`` outside Lambda (AWS_LAMBDA_FUNCTION_NAME unset): the modules alone, nothing built;
 (d) ``import app`` in Lambda's environment: Lambda's Init, where the handler builds its dependencies (settings
     loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself;
@@ -71,6 +74,11 @@ Metrics()
 """
 """What every handler needs before any code of its own: boto3 and one client, a validated pydantic model (settings
 and Powertools' parser models), Powertools' Logger and Metrics."""
+HTTP_FLOOR = FLOOR + "import httpx\n"
+"""The floor of a handler that calls PagerDuty (forwarder, health checker): the same and httpx."""
+DELIVERY_FLOOR = HTTP_FLOOR + 'httpx.create_ssl_context()\nboto3.client("secretsmanager")\n'
+"""What a forwarder must have built before its first send, whenever it builds it: the HTTP floor, a TLS context
+(the CA bundle loaded) and a Secrets Manager client for the routing keys. Ours builds them during Init."""
 IMPORT_HANDLER = "import app"
 
 
@@ -172,7 +180,11 @@ class Row:
 
 
 FLOOR_LABEL = "floor: boto3 + one client + a pydantic model + Logger and Metrics, no project code"
+HTTP_FLOOR_LABEL = "HTTP floor: the floor + httpx (handlers that call PagerDuty)"
+DELIVERY_FLOOR_LABEL = "delivery floor: the HTTP floor + a TLS context + a Secrets Manager client"
 INIT_LABEL = "Init (import + first setup)"
+FLOORS = {"alert_forwarder": HTTP_FLOOR_LABEL, "webhook_receiver": FLOOR_LABEL, "health_checker": HTTP_FLOOR_LABEL}
+"""Each handler's Init is held against the floor of what it must import: the receiver never calls PagerDuty."""
 
 
 NAIVE_INIT_LABEL = "naive Powertools + official client handler: Init (import)"
@@ -194,6 +206,8 @@ def measure(packages: Path, naive_packages: Path, runs: int) -> list[Row]:
         "bare interpreter (`pass`), for reference": ("pass", reference),
         "`import boto3` and one client (DynamoDB)": (FIRST_CLIENT, reference),
         FLOOR_LABEL: (FLOOR, reference),
+        HTTP_FLOOR_LABEL: (HTTP_FLOOR, reference),
+        DELIVERY_FLOOR_LABEL: (DELIVERY_FLOOR, reference),
     }
     for function in HANDLER_ENVIRONMENTS:
         outside_lambda = child_environment(function, packages, in_lambda=False)
@@ -404,18 +418,28 @@ def median_sample(samples: Sequence[Sample]) -> Sample:
 
 
 def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
-    """Each handler's Init against the floor, the naive handler's beside them, and the forwarder's first
-    alert against the naive forwarder's, with the floor beside it (CPU time of the children, the steadier
-    figure on a shared machine; wall time in the notes)."""
+    """Each handler's Init against its floor, the forwarder's also against the delivery floor, the naive
+    handler's beside them, and the forwarder's first alert against the naive forwarder's, with the delivery
+    floor beside it (CPU time of the children, the steadier figure on a shared machine; wall time in the
+    notes)."""
     by_label = {row.label: row for row in rows}
-    floor = by_label[FLOOR_LABEL]
-    result = [
-        replace(
-            ratio_figure(f"{label}, CPU", by_label[label].cpu_ms, "ms", "floor", floor.cpu_ms, at_most=at_most),
-            note=f"wall {by_label[label].wall_ms:.0f} ms vs {floor.wall_ms:.0f} ms",
+    delivery_floor = by_label[DELIVERY_FLOOR_LABEL]
+
+    def against(label: str, floor_label: str, *, at_most: float | None) -> Figure:
+        ours, peer, peer_name = by_label[label], by_label[floor_label], floor_label.partition(":")[0]
+        return replace(
+            ratio_figure(f"{label}, CPU", ours.cpu_ms, "ms", peer_name, peer.cpu_ms, at_most=at_most),
+            note=f"wall {ours.wall_ms:.0f} ms vs {peer.wall_ms:.0f} ms",
         )
-        for label, at_most in [(f"{function.name}: {INIT_LABEL}", 1.2) for function in HANDLER_ENVIRONMENTS]
-        + [(NAIVE_INIT_LABEL, None)]
+
+    forwarder_init = f"alert_forwarder: {INIT_LABEL}"
+    result = [
+        against(f"{function.name}: {INIT_LABEL}", FLOORS[function.name], at_most=1.2)
+        for function in HANDLER_ENVIRONMENTS
+    ]
+    result += [
+        against(forwarder_init, DELIVERY_FLOOR_LABEL, at_most=None),
+        against(NAIVE_INIT_LABEL, HTTP_FLOOR_LABEL, at_most=None),
     ]
     first_name = "alert_forwarder: Init + first alert delivered, CPU"
     result += [
@@ -425,8 +449,8 @@ def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
         ),
         replace(
             ratio_figure(
-                "floor (no project code, nothing delivered), CPU",
-                floor.cpu_ms,
+                "delivery floor (no project code, nothing sent), CPU",
+                delivery_floor.cpu_ms,
                 "ms",
                 NAIVE,
                 first.naive.cpu_ms,

@@ -95,13 +95,42 @@ def test_every_readme_module_exports_its_main_name(module: str, name: str) -> No
     assert getattr(importlib.import_module(f"pagerduty_utils.{module}"), name) is not None
 
 
-@pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)
-def test_handlers_never_load_the_readme_only_modules(handler: HandlerEnvironment) -> None:
+def modules_after_init(handler: HandlerEnvironment) -> list[str]:
+    """The modules loaded once ``handler``'s Init (importing its app in Lambda's environment) is done."""
     inherited = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "POWERTOOLS_"))}
     path = os.pathsep.join(
         [str(REPOSITORY / "functions" / handler.name), str(REPOSITORY / "layers" / "utils"), *sys.path[1:]]
     )
-    env = {**inherited, **handler.variables(in_lambda=True), "PYTHONPATH": path}
-    loaded = loaded_modules("import app", env)
+    return loaded_modules("import app", {**inherited, **handler.variables(in_lambda=True), "PYTHONPATH": path})
+
+
+@pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)
+def test_handlers_never_load_the_readme_only_modules(handler: HandlerEnvironment) -> None:
+    loaded = modules_after_init(handler)
     assert "app" in loaded
     assert [name for name in README_ONLY_MODULES if name in loaded] == []
+
+
+# Every source family but CloudWatch alarms is mapped by a module loaded with the family's first event.
+ON_DEMAND_MAPPINGS = tuple(
+    f"pagerduty_utils.data_transformer.{module}"
+    for module in ("findings", "health", "messages", "workflows", "deployments", "infrastructure", "security")
+)
+
+
+def test_the_forwarder_loads_no_source_mapping_but_the_alarms_at_init() -> None:
+    forwarder = next(handler for handler in HANDLER_ENVIRONMENTS if handler.name == "alert_forwarder")
+    loaded = modules_after_init(forwarder)
+
+    assert "pagerduty_utils.data_transformer.alarms" in loaded
+    assert [name for name in ON_DEMAND_MAPPINGS if name in loaded] == []
+
+
+@pytest.mark.parametrize(
+    "name", ["HEALTH_SEVERITY", "SECURITY_HUB_SEVERITY", "guardduty_severity", "securityhub_action"]
+)
+def test_the_transformer_names_of_on_demand_families_still_import(name: str) -> None:
+    from pagerduty_utils import data_transformer  # noqa: PLC0415  # the package, for its lazy names
+
+    assert getattr(data_transformer, name) is not None
+    assert name in dir(data_transformer)

@@ -22,11 +22,12 @@ that intentionally yields nothing (an INSUFFICIENT_DATA alarm with the "ignore" 
 returns an empty list.
 """
 
+from typing import TYPE_CHECKING
+
+from pagerduty_utils import lazy_exports
 from pagerduty_utils.data_transformer.alarms import ALARM_SEVERITY, alarm_severity
 from pagerduty_utils.data_transformer.envelopes import MAX_MESSAGE_CHARS, normalize
-from pagerduty_utils.data_transformer.findings import SECURITY_HUB_SEVERITY, guardduty_severity, securityhub_action
 from pagerduty_utils.data_transformer.grouping import grouped
-from pagerduty_utils.data_transformer.health import HEALTH_SEVERITY
 from pagerduty_utils.data_transformer.model import (
     AlertSource,
     NormalizedAlert,
@@ -35,6 +36,25 @@ from pagerduty_utils.data_transformer.model import (
     to_change_event,
 )
 from pagerduty_utils.data_transformer.wording import verdict_of
+
+# The findings and Health mappings load with their first event (``envelopes``), and these names with them.
+if TYPE_CHECKING:
+    from pagerduty_utils.data_transformer.findings import (
+        SECURITY_HUB_SEVERITY,
+        guardduty_severity,
+        securityhub_action,
+    )
+    from pagerduty_utils.data_transformer.health import HEALTH_SEVERITY
+else:
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "SECURITY_HUB_SEVERITY": "findings",
+            "guardduty_severity": "findings",
+            "securityhub_action": "findings",
+            "HEALTH_SEVERITY": "health",
+        },
+    )
 
 __all__ = [
     "ALARM_SEVERITY",

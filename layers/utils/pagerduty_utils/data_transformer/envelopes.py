@@ -19,14 +19,10 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from pagerduty_utils.data_transformer.alarms import alarm_action_alerts, alarm_message_alerts, state_change_alerts
 from pagerduty_utils.data_transformer.assembly import json_object
-from pagerduty_utils.data_transformer.findings import guardduty_alerts, securityhub_alerts
 from pagerduty_utils.data_transformer.generic import generic_event_alert, generic_sns_alert, queue_message_alert
-from pagerduty_utils.data_transformer.health import health_alerts
-from pagerduty_utils.data_transformer.messages import custom_alert
 from pagerduty_utils.data_transformer.model import DEFAULT_OPTIONS, NormalizedAlert, TransformOptions
 from pagerduty_utils.data_transformer.provenance import as_claimed
 from pagerduty_utils.data_transformer.sources.base import parse_source
-from pagerduty_utils.data_transformer.sources.custom import CustomAlertEvent
 from pagerduty_utils.data_transformer.sources.sns import SnsNotification
 from pagerduty_utils.exceptions import ValidationError
 from pagerduty_utils.formatters import clean_text
@@ -152,7 +148,7 @@ def _from_sns(document: Mapping[str, Any], options: TransformOptions, depth: int
 def _from_eventbridge(document: Mapping[str, Any], options: TransformOptions, _depth: int) -> list[NormalizedAlert]:
     source, detail_type = document.get("source"), document.get("detail-type")
     if detail_type == "Application Alert":
-        return [custom_alert(parse_source(CustomAlertEvent, document, what="Application Alert event"))]
+        return _APPLICATION_ALERT(document, options)
     convert = AWS_EVENT_CONVERTERS.get((str(source), str(detail_type)))
     if convert is not None:
         return convert(document, options)
@@ -172,8 +168,9 @@ def is_root_activity(document: Mapping[str, Any]) -> bool:
 
 
 def _on_demand(module: str, name: str) -> EventConverter:
-    """The converter ``name`` of mapping module ``module``, imported when its first event arrives: the source
-    families beyond alarms, findings and Health cost cold start only in a forwarder that receives them."""
+    """The converter ``name`` of mapping module ``module``, imported when its first event arrives: every source
+    family but CloudWatch alarms (the forwarder's first and most frequent event) costs cold start only in a
+    forwarder that receives it."""
 
     @cache
     def load() -> EventConverter:
@@ -186,17 +183,19 @@ def _on_demand(module: str, name: str) -> EventConverter:
     return convert
 
 
+_APPLICATION_ALERT = _on_demand("messages", "application_alerts")
 _ROOT_ACTIVITY = _on_demand("security", "root_activity_alerts")
+_SECURITY_HUB = _on_demand("findings", "securityhub_alerts")
 _AUTOSCALING = _on_demand("infrastructure", "autoscaling_alerts")
 _ECS = _on_demand("infrastructure", "ecs_alerts")
 _RDS = _on_demand("infrastructure", "rds_alerts")
 
 AWS_EVENT_CONVERTERS: Mapping[tuple[str, str], EventConverter] = {
     ("aws.cloudwatch", "CloudWatch Alarm State Change"): state_change_alerts,
-    ("aws.guardduty", "GuardDuty Finding"): guardduty_alerts,
-    ("aws.securityhub", "Security Hub Findings - Imported"): securityhub_alerts,
-    ("aws.securityhub", "Security Hub Findings - Custom Action"): securityhub_alerts,
-    ("aws.health", "AWS Health Event"): health_alerts,
+    ("aws.guardduty", "GuardDuty Finding"): _on_demand("findings", "guardduty_alerts"),
+    ("aws.securityhub", "Security Hub Findings - Imported"): _SECURITY_HUB,
+    ("aws.securityhub", "Security Hub Findings - Custom Action"): _SECURITY_HUB,
+    ("aws.health", "AWS Health Event"): _on_demand("health", "health_alerts"),
     ("aws.states", "Step Functions Execution Status Change"): _on_demand("workflows", "step_functions_alerts"),
     ("aws.glue", "Glue Job State Change"): _on_demand("workflows", "glue_alerts"),
     ("aws.backup", "Backup Job State Change"): _on_demand("workflows", "backup_alerts"),

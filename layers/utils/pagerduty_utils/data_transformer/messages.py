@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pagerduty_utils.data_transformer.assembly import FIELD_LIMIT, build_alert
-from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert
+from pagerduty_utils.data_transformer.model import AlertSource, NormalizedAlert, TransformOptions
 from pagerduty_utils.data_transformer.provenance import check_custom_dedup_key
+from pagerduty_utils.data_transformer.sources.base import parse_source
 from pagerduty_utils.data_transformer.sources.custom import CustomAlertEvent
 from pagerduty_utils.formatters import clean_text
 from pagerduty_utils.pagerduty_events import EventAction
+
+
+def application_alerts(document: Mapping[str, Any], _options: TransformOptions) -> list[NormalizedAlert]:
+    """An "Application Alert" EventBridge event, as an event converter of ``envelopes``."""
+    return [custom_alert(parse_source(CustomAlertEvent, document, what="Application Alert event"))]
 
 
 def custom_alert(event: CustomAlertEvent) -> NormalizedAlert:
