@@ -32,7 +32,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -48,6 +48,8 @@ FORMAT_VERSION = "pdenc1"
 LOCAL_FORMAT_VERSION = "pdloc1"
 NONCE_BYTES = 12
 KEY_BYTES = 32
+# What GenerateDataKey is asked for: the AES-256 data key of every envelope.
+DATA_KEY_SPEC: Final = "AES_256"
 _FINGERPRINT_BYTES = 8
 _PARTS = 4
 _KMS_KEY = re.compile(
@@ -87,9 +89,9 @@ class EnvelopeEncryptor:
     def encrypt(self, plaintext: bytes, context: EncryptionContext | None = None) -> str:
         """Return a token that only this key, under the same ``context``, can turn back into ``plaintext``."""
         kms_context = dict(context or {})
-        with _kms_errors("GenerateDataKey", self._key_id):
+        with kms_errors("GenerateDataKey", self._key_id):
             response = self._client().generate_data_key(
-                KeyId=self._key_id, KeySpec="AES_256", EncryptionContext=kms_context
+                KeyId=self._key_id, KeySpec=DATA_KEY_SPEC, EncryptionContext=kms_context
             )
         nonce = os.urandom(NONCE_BYTES)
         sealed = AESGCM(response["Plaintext"]).encrypt(nonce, plaintext, _associated_data(kms_context))
@@ -99,7 +101,7 @@ class EnvelopeEncryptor:
         """Return the plaintext of ``token``; a tampered token or a different context is a ``ValidationError``."""
         wrapped_key, nonce, sealed = _parse(token)
         kms_context = dict(context or {})
-        with _kms_errors("Decrypt", self._key_id):
+        with kms_errors("Decrypt", self._key_id):
             response = self._client().decrypt(
                 CiphertextBlob=wrapped_key, KeyId=self._key_id, EncryptionContext=kms_context
             )
@@ -247,7 +249,7 @@ def _configured_key() -> str:
 
 
 @contextmanager
-def _kms_errors(operation: str, key_id: str) -> Iterator[None]:
+def kms_errors(operation: str, key_id: str) -> Iterator[None]:
     """Map KMS failures to the domain errors: configuration (needs a human), dependency (transient), input."""
     try:
         yield
