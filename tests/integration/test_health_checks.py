@@ -185,7 +185,7 @@ class TestCircuits:
 
 
 class TestKmsKey:
-    def test_enabled_key_round_trips(self, aws: MotoEndpoint) -> None:
+    def test_enabled_key_generates_and_unwraps_a_data_key(self, aws: MotoEndpoint) -> None:
         kms = boto3.client("kms")
         key_id = kms.create_key()["KeyMetadata"]["KeyId"]
         outcome = KmsKeyCheck(key_id, kms).run(NO_DEADLINE)

@@ -18,7 +18,7 @@ from pagerduty_utils.api_client.errors import (
     RateLimitedError,
 )
 from pagerduty_utils.exceptions import ConfigurationError, DependencyError
-from pagerduty_utils.health_monitor.checks.kms_key import KmsKeyCheck
+from pagerduty_utils.health_monitor.checks.kms_key import PROBE_CONTEXT, KmsKeyCheck
 from pagerduty_utils.health_monitor.checks.pagerduty import AbilitiesProbe, PagerDutyRestCheck
 from pagerduty_utils.health_monitor.checks.secrets_access import SecretsCheck
 from pagerduty_utils.health_monitor.operations import status_change_notification
@@ -255,3 +255,42 @@ def test_kms_key_that_describes_but_cannot_encrypt(
     assert outcome.status is status
     assert "GenerateDataKey" in outcome.reason
     assert code in outcome.reason
+
+
+DATA_KEY = bytes(range(32))
+WRAPPED_DATA_KEY = b"wrapped data key"
+
+
+def expect_data_key(stubbed_kms: Stubber, *, unwrapped: bytes) -> None:
+    """GenerateDataKey as the envelope asks for it, then Decrypt of its blob under the same context."""
+    stubbed_kms.add_response(
+        "generate_data_key",
+        {"KeyId": "k", "Plaintext": DATA_KEY, "CiphertextBlob": WRAPPED_DATA_KEY},
+        {"KeyId": "k", "KeySpec": "AES_256", "EncryptionContext": PROBE_CONTEXT},
+    )
+    stubbed_kms.add_response(
+        "decrypt",
+        {"KeyId": "k", "Plaintext": unwrapped},
+        {"CiphertextBlob": WRAPPED_DATA_KEY, "KeyId": "k", "EncryptionContext": PROBE_CONTEXT},
+    )
+
+
+def test_kms_key_that_unwraps_its_data_key_is_healthy(stubbed_kms: Stubber, kms_client: KMSClient) -> None:
+    expect_data_key(stubbed_kms, unwrapped=DATA_KEY)
+    outcome = KmsKeyCheck("k", kms_client).run(deadline=0.0)
+    assert outcome == CheckOutcome.healthy("key k is Enabled; encrypt and decrypt work")
+
+
+def test_kms_key_that_unwraps_another_plaintext_is_unhealthy(stubbed_kms: Stubber, kms_client: KMSClient) -> None:
+    expect_data_key(stubbed_kms, unwrapped=bytes(reversed(DATA_KEY)))
+    outcome = KmsKeyCheck("k", kms_client).run(deadline=0.0)
+    assert outcome == CheckOutcome.unhealthy("key k: decrypt did not return the probe")
+
+
+def test_kms_key_whose_decrypt_is_denied_is_unhealthy(stubbed_kms: Stubber, kms_client: KMSClient) -> None:
+    stubbed_kms.add_response(
+        "generate_data_key", {"KeyId": "k", "Plaintext": DATA_KEY, "CiphertextBlob": WRAPPED_DATA_KEY}
+    )
+    stubbed_kms.add_client_error("decrypt", service_error_code="AccessDeniedException", http_status_code=400)
+    outcome = KmsKeyCheck("k", kms_client).run(deadline=0.0)
+    assert outcome == CheckOutcome.unhealthy("KMS key 'k' cannot be used for Decrypt: AccessDeniedException")

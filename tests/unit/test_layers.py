@@ -1,20 +1,29 @@
 """The layer's import structure (docs/architecture.md): foundations, then the library modules users import, then
 one package per function's pipeline. An import may only point down or sideways, never up, and the pipelines
-never import each other, so each function's package can change without touching the others."""
+never import each other, so each function's package can change without touching the others.
+
+The layer also leaves ``cryptography`` out (the ``encryption`` extra, for ``SecurityManager`` only): the three
+functions and the HS256 health tokens work in an interpreter that cannot import it."""
 
 from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
+import os
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 import pagerduty_utils
+from pagerduty_utils.encryption import MISSING_CRYPTOGRAPHY
+from pdutils.testing.lambda_environments import HANDLER_ENVIRONMENTS, HandlerEnvironment
 
 PACKAGE_ROOT = Path(pagerduty_utils.__file__).parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 FOUNDATIONS = frozenset(
     {
@@ -139,3 +148,80 @@ def test_submodules_of_a_moved_package_are_the_same_objects(monkeypatch: pytest.
     with pytest.warns(DeprecationWarning, match="moved to pagerduty_utils.data_transformer.sources"):
         old = importlib.import_module("pagerduty_utils.alert_sources.alarms")
     assert old is importlib.import_module("pagerduty_utils.data_transformer.sources.alarms")
+
+
+# Run first in each interpreter below: `cryptography` and its submodules fail to import, as where it is not
+# installed (PyJWT, for one, checks for it with `except ModuleNotFoundError`).
+REFUSE_CRYPTOGRAPHY = """
+import sys
+
+class RefuseCryptography:
+    def find_spec(self, name, path=None, target=None):
+        if name == "cryptography" or name.startswith("cryptography."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, RefuseCryptography())
+"""
+# HS256 tokens minted and verified at a fixed instant, then SecurityManager with a local key and with a KMS key.
+TOKENS_AND_SECURITY_MANAGER = """
+import jwt.algorithms
+from pagerduty_utils import ConfigurationError, SecurityManager, TokenAuthority, TokenPolicy
+from pdutils.testing.webhook_fakes import StaticSigningKeys
+
+policy = TokenPolicy(issuer="pagerduty-utils", audience="pagerduty-utils/health")
+authority = TokenAuthority(StaticSigningKeys("current-signing-key-0123456789abcdef"), policy, clock=lambda: 1795752000)
+print(authority.verify(authority.issue("ops@example.com", lifetime_seconds=600)).subject)
+print(f"PyJWT has cryptography: {jwt.algorithms.has_crypto}")
+for key in ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "alias/pagerduty-utils"):
+    try:
+        SecurityManager(key).encrypt_sensitive_data("x")
+    except ConfigurationError as error:
+        print(error)
+"""
+
+
+@pytest.fixture
+def cryptography_installed() -> None:
+    """Refusing `cryptography` only proves something where it is installed (the dev extra installs it)."""
+    assert importlib.util.find_spec("cryptography") is not None
+
+
+def run_without_cryptography(program: str, variables: Mapping[str, str], *path: Path) -> list[str]:
+    """The lines ``program`` prints in a fresh interpreter that cannot import ``cryptography``."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "POWERTOOLS_"))}
+    search_path = os.pathsep.join([*map(str, path), str(REPOSITORY / "layers" / "utils"), *sys.path[1:]])
+    completed = subprocess.run(
+        [sys.executable, "-c", REFUSE_CRYPTOGRAPHY + program],
+        env={**inherited, **variables, "PYTHONPATH": search_path},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.splitlines()
+
+
+@pytest.mark.usefixtures("cryptography_installed")
+@pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)
+def test_each_function_builds_during_init_without_cryptography(handler: HandlerEnvironment) -> None:
+    program = f"import app\nprint(app.{handler.builder}.cache_info().currsize)"
+
+    printed = run_without_cryptography(
+        program, handler.variables(in_lambda=True), REPOSITORY / "functions" / handler.name
+    )
+
+    assert printed == ["1"], "built during Init, and nothing logged (a failed build logs its error)"
+
+
+@pytest.mark.usefixtures("cryptography_installed")
+def test_tokens_work_and_security_manager_says_what_to_install_without_cryptography() -> None:
+    printed = run_without_cryptography(TOKENS_AND_SECURITY_MANAGER, {})
+
+    assert printed == [
+        "ops@example.com",
+        "PyJWT has cryptography: False",
+        MISSING_CRYPTOGRAPHY,
+        MISSING_CRYPTOGRAPHY,
+    ]

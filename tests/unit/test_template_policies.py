@@ -95,7 +95,7 @@ ROLE_USES: dict[str, dict[str, Use]] = {
         "secretsmanager:DescribeSecret": Calls("pagerduty_utils.secrets", "describe_secret"),
         "ssm:DescribeParameters": Calls("pagerduty_utils.secrets", "describe_parameters"),
         "kms:DescribeKey": Calls("pagerduty_utils.health_monitor.checks.kms_key", "describe_key"),
-        "kms:GenerateDataKey": Calls("pagerduty_utils.encryption", "generate_data_key"),
+        "kms:GenerateDataKey": Calls("pagerduty_utils.health_monitor.checks.kms_key", "generate_data_key"),
         "sqs:GetQueueAttributes": Calls("pagerduty_utils.health_monitor.checks.queues", "get_queue_attributes"),
         "cloudwatch:GetMetricData": Calls("pagerduty_utils.health_monitor.checks.queues", "get_metric_data"),
         "sns:Publish": Calls("pagerduty_utils.health_monitor.operations", "publish"),

@@ -20,6 +20,10 @@ or ARN: the envelope above), or, for use outside AWS, a local 256-bit key in bas
 KMS is preferred wherever it is reachable: the key never leaves KMS, every use is authorised by IAM and logged
 in CloudTrail, and rotation and revocation happen in one place. A local key is a secret the process holds in
 memory; keep it in Secrets Manager or SSM (a reference in the configuration), never in code or a plain variable.
+
+AES-GCM comes from ``cryptography``, the ``encryption`` extra (``pip install pagerduty-aws-lambda[encryption]``),
+which the Lambda layer leaves out: a function that encrypts adds it to its own requirements (docs/seed-api.md).
+This module imports without it; building an encryptor without it is a ``ConfigurationError`` that says so.
 """
 
 from __future__ import annotations
@@ -32,22 +36,27 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from pagerduty_utils.exceptions import ConfigurationError, DependencyError, ValidationError
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from mypy_boto3_kms import KMSClient
 
 FORMAT_VERSION = "pdenc1"
 LOCAL_FORMAT_VERSION = "pdloc1"
 NONCE_BYTES = 12
 KEY_BYTES = 32
+# What GenerateDataKey is asked for: the AES-256 data key of every envelope.
+DATA_KEY_SPEC: Final = "AES_256"
+MISSING_CRYPTOGRAPHY = (
+    "SecurityManager needs the cryptography package: install pagerduty-aws-lambda[encryption], "
+    "or add cryptography to the function's (or the layer's) requirements"
+)
 _FINGERPRINT_BYTES = 8
 _PARTS = 4
 _KMS_KEY = re.compile(
@@ -77,6 +86,7 @@ class EnvelopeEncryptor:
     """Encrypts and decrypts with data keys generated and wrapped by one KMS key (id, ARN or alias)."""
 
     def __init__(self, key_id: str, *, kms_client: KMSClient | None = None) -> None:
+        self._aesgcm = _aesgcm()
         self._key_id = key_id
         self._kms_client = kms_client
 
@@ -87,26 +97,23 @@ class EnvelopeEncryptor:
     def encrypt(self, plaintext: bytes, context: EncryptionContext | None = None) -> str:
         """Return a token that only this key, under the same ``context``, can turn back into ``plaintext``."""
         kms_context = dict(context or {})
-        with _kms_errors("GenerateDataKey", self._key_id):
+        with kms_errors("GenerateDataKey", self._key_id):
             response = self._client().generate_data_key(
-                KeyId=self._key_id, KeySpec="AES_256", EncryptionContext=kms_context
+                KeyId=self._key_id, KeySpec=DATA_KEY_SPEC, EncryptionContext=kms_context
             )
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(response["Plaintext"]).encrypt(nonce, plaintext, _associated_data(kms_context))
+        sealed = self._aesgcm(response["Plaintext"]).encrypt(nonce, plaintext, _associated_data(kms_context))
         return ".".join([FORMAT_VERSION, *(_encode(part) for part in (response["CiphertextBlob"], nonce, sealed))])
 
     def decrypt(self, token: str, context: EncryptionContext | None = None) -> bytes:
         """Return the plaintext of ``token``; a tampered token or a different context is a ``ValidationError``."""
         wrapped_key, nonce, sealed = _parse(token)
         kms_context = dict(context or {})
-        with _kms_errors("Decrypt", self._key_id):
+        with kms_errors("Decrypt", self._key_id):
             response = self._client().decrypt(
                 CiphertextBlob=wrapped_key, KeyId=self._key_id, EncryptionContext=kms_context
             )
-        try:
-            return AESGCM(response["Plaintext"]).decrypt(nonce, sealed, _associated_data(kms_context))
-        except InvalidTag:
-            raise ValidationError("encrypted value failed authentication (tampered, or another context)") from None
+        return _open(self._aesgcm(response["Plaintext"]), nonce, sealed, _associated_data(kms_context))
 
     def _client(self) -> KMSClient:
         if self._kms_client is None:
@@ -124,7 +131,7 @@ class LocalKeyEncryptor:
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise ConfigurationError(f"a local encryption key must be {KEY_BYTES} bytes (256 bits)")
-        self._aead = AESGCM(key)
+        self._aead = _aesgcm()(key)
         self._fingerprint = hashlib.sha256(b"pagerduty-utils key fingerprint|" + key).digest()[:_FINGERPRINT_BYTES]
 
     @classmethod
@@ -145,10 +152,7 @@ class LocalKeyEncryptor:
         fingerprint, nonce, sealed = _parse(token, LOCAL_FORMAT_VERSION)
         if fingerprint != self._fingerprint:
             raise ValidationError("encrypted value was sealed under another key")
-        try:
-            return self._aead.decrypt(nonce, sealed, self._associated_data(context))
-        except InvalidTag:
-            raise ValidationError("encrypted value failed authentication (tampered, or another context)") from None
+        return _open(self._aead, nonce, sealed, self._associated_data(context))
 
     def _associated_data(self, context: EncryptionContext | None) -> bytes:
         return _associated_data(dict(context or {}), f"{LOCAL_FORMAT_VERSION}|{_encode(self._fingerprint)}")
@@ -173,7 +177,8 @@ class SecurityManager:
     256-bit local key, or a secret reference to either (``ssm:/...``, ``secretsmanager:...``). Without it, the
     configuration's ``security.encryption_key`` (file or ``ENCRYPTION_KEY``) is used. ``context`` (an
     encryption context) is bound to every token, merged with the context given to a call: a token only
-    decrypts under the context it was sealed with.
+    decrypts under the context it was sealed with. Needs ``cryptography`` (the ``encryption`` extra): without it,
+    construction raises a ``ConfigurationError`` saying how to add it.
     """
 
     def __init__(
@@ -226,6 +231,7 @@ def encryptor_for(encryption_key: str, *, kms_client: KMSClient | None = None) -
     """The envelope for a KMS key (id, alias, ARN), else a local key; a secret reference is read first."""
     from pagerduty_utils.config_parser.settings_file import resolve_secret  # noqa: PLC0415  # only for references
 
+    _aesgcm()  # both encryptors need it: say so before a secret is read, and not as "neither kind of key" below
     key = resolve_secret(encryption_key)
     if _KMS_KEY.match(key):
         return EnvelopeEncryptor(key, kms_client=kms_client)
@@ -246,8 +252,33 @@ def _configured_key() -> str:
     return key
 
 
+def _aesgcm() -> type[AESGCM]:
+    """``cryptography``'s AES-GCM, imported when an encryptor is built rather than with this module.
+
+    The Lambda layer leaves ``cryptography`` out (5 MB of its 10 MB budget, used by none of the three functions),
+    so this module, the package's exports and the KMS error mapping must import without it. Failing when an
+    encryptor is built, not when a value is first sealed, tells a function deployed without the extra at once
+    (usually during Init) instead of on the first secret it protects, perhaps in the middle of an incident.
+    """
+    try:
+        from cryptography.hazmat.primitives.ciphers import aead  # noqa: PLC0415  # optional: see the docstring
+    except ImportError:
+        raise ConfigurationError(MISSING_CRYPTOGRAPHY) from None
+    return aead.AESGCM
+
+
+def _open(cipher: AESGCM, nonce: bytes, sealed: bytes, associated_data: bytes) -> bytes:
+    """The plaintext of ``sealed``, or a ``ValidationError`` when its tag does not authenticate."""
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415  # loaded already: ``cipher`` comes from it
+
+    try:
+        return cipher.decrypt(nonce, sealed, associated_data)
+    except InvalidTag:
+        raise ValidationError("encrypted value failed authentication (tampered, or another context)") from None
+
+
 @contextmanager
-def _kms_errors(operation: str, key_id: str) -> Iterator[None]:
+def kms_errors(operation: str, key_id: str) -> Iterator[None]:
     """Map KMS failures to the domain errors: configuration (needs a human), dependency (transient), input."""
     try:
         yield
