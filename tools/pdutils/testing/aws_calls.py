@@ -1,10 +1,11 @@
-"""Counting the AWS API calls a piece of code makes, for benchmarks: botocore ``before-call`` hooks on every
-boto3 client created while the counter is installed, whichever session creates it (the handlers build their
-own sessions, so hooks on the default session alone would see nothing)."""
+"""Counting and timing the AWS API calls a piece of code makes, for benchmarks: botocore ``before-call`` and
+``after-call`` hooks on every boto3 client created while the counter is installed, whichever session creates it
+(the handlers build their own sessions, so hooks on the default session alone would see nothing)."""
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -13,10 +14,12 @@ import boto3
 
 
 class AwsCallCounter:
-    """``with counter.installed(): build()`` then ``counter.take()``: calls by operation since the last take."""
+    """``with counter.installed(): build()`` then ``counter.take()``: calls by operation since the last take;
+    ``busy_seconds()``: for how long, since the last take, at least one of those calls was in flight."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.spans: list[tuple[float, float]] = []
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -26,7 +29,8 @@ class AwsCallCounter:
 
         def counted_client(session: boto3.session.Session, *args: Any, **kwargs: Any) -> Any:
             client = original(session, *args, **kwargs)
-            client.meta.events.register("before-call", self._count)
+            client.meta.events.register("before-call", self._started)
+            client.meta.events.register("after-call", self._ended)
             return client
 
         boto3.DEFAULT_SESSION = None
@@ -37,9 +41,22 @@ class AwsCallCounter:
             boto3.session.Session.client = original  # type: ignore[method-assign]
             boto3.DEFAULT_SESSION = None
 
-    def _count(self, model: Any, **_: Any) -> None:
+    def _started(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         self.calls[model.name] += 1
+        context["bench_started"] = time.perf_counter()
+
+    def _ended(self, context: dict[str, Any], **_: Any) -> None:
+        if "bench_started" in context:
+            self.spans.append((context["bench_started"], time.perf_counter()))
 
     def take(self) -> Counter[str]:
-        taken, self.calls = self.calls, Counter()
+        taken, self.calls, self.spans = self.calls, Counter(), []
         return taken
+
+    def busy_seconds(self) -> float:
+        """The union of the calls' spans: concurrent calls count once."""
+        busy, covered_until = 0.0, float("-inf")
+        for started, ended in sorted(self.spans):
+            busy += max(0.0, ended - max(started, covered_until))
+            covered_until = max(covered_until, ended)
+        return busy

@@ -1,0 +1,33 @@
+"""The benchmarks' AWS call counter: concurrent calls count once in the busy time."""
+
+from __future__ import annotations
+
+import pytest
+
+from pdutils.testing.aws_calls import AwsCallCounter
+
+
+@pytest.mark.parametrize(
+    ("spans", "busy"),
+    [
+        ([], 0.0),
+        ([(0.0, 1.0)], 1.0),
+        ([(0.0, 1.0), (0.5, 2.0)], 2.0),  # overlapping
+        ([(0.0, 3.0), (1.0, 2.0)], 3.0),  # one inside another
+        ([(2.0, 3.0), (0.0, 1.0)], 2.0),  # apart, in any order
+    ],
+)
+def test_busy_time_is_the_union_of_the_calls(spans: list[tuple[float, float]], busy: float) -> None:
+    counter = AwsCallCounter()
+    counter.spans = spans
+
+    assert counter.busy_seconds() == pytest.approx(busy)
+
+
+def test_take_starts_a_new_count_and_a_new_busy_time() -> None:
+    counter = AwsCallCounter()
+    counter.calls["GetItem"] += 2
+    counter.spans = [(0.0, 1.0)]
+
+    assert counter.take() == {"GetItem": 2}
+    assert (counter.calls, counter.busy_seconds()) == ({}, 0.0)
