@@ -14,7 +14,8 @@ Programs, interleaved round by round, medians of ``--runs``:
     Powertools' Logger and Metrics, what every handler needs before any code of its own; the HTTP floor, the
     same and httpx, what a handler that calls PagerDuty must import (the forwarder's and health checker's
     floor; the receiver's is the floor); and for reference the delivery floor, the HTTP floor with a TLS context
-    and a Secrets Manager client: what a forwarder must have built before its first send;
+    and a Secrets Manager client: what a forwarder must have built before its first send; and the receiver's,
+    the floor with Secrets Manager and EventBridge clients: what it must have built before its first webhook;
 (c) ``import app`` outside Lambda (AWS_LAMBDA_FUNCTION_NAME unset): the modules alone, nothing built;
 (d) ``import app`` in Lambda's environment: Lambda's Init, where the handler builds its dependencies (settings
     loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself;
@@ -79,6 +80,9 @@ HTTP_FLOOR = FLOOR + "import httpx\n"
 DELIVERY_FLOOR = HTTP_FLOOR + 'httpx.create_ssl_context()\nboto3.client("secretsmanager")\n'
 """What a forwarder must have built before its first send, whenever it builds it: the HTTP floor, a TLS context
 (the CA bundle loaded) and a Secrets Manager client for the routing keys. Ours builds them during Init."""
+RECEIVER_FLOOR = FLOOR + 'boto3.client("secretsmanager")\nboto3.client("events")\n'
+"""What the receiver must have built before its first webhook: the floor, a Secrets Manager client for the
+signing secrets and an EventBridge client to publish. Ours builds them during Init."""
 IMPORT_HANDLER = "import app"
 
 
@@ -182,6 +186,7 @@ class Row:
 FLOOR_LABEL = "floor: boto3 + one client + a pydantic model + Logger and Metrics, no project code"
 HTTP_FLOOR_LABEL = "HTTP floor: the floor + httpx (handlers that call PagerDuty)"
 DELIVERY_FLOOR_LABEL = "delivery floor: the HTTP floor + a TLS context + a Secrets Manager client"
+RECEIVER_FLOOR_LABEL = "receiver's delivery floor: the floor + Secrets Manager and EventBridge clients"
 INIT_LABEL = "Init (import + first setup)"
 FLOORS = {"alert_forwarder": HTTP_FLOOR_LABEL, "webhook_receiver": FLOOR_LABEL, "health_checker": HTTP_FLOOR_LABEL}
 """Each handler's Init is held against the floor of what it must import: the receiver never calls PagerDuty."""
@@ -208,6 +213,7 @@ def measure(packages: Path, naive_packages: Path, runs: int) -> list[Row]:
         FLOOR_LABEL: (FLOOR, reference),
         HTTP_FLOOR_LABEL: (HTTP_FLOOR, reference),
         DELIVERY_FLOOR_LABEL: (DELIVERY_FLOOR, reference),
+        RECEIVER_FLOOR_LABEL: (RECEIVER_FLOOR, reference),
     }
     for function in HANDLER_ENVIRONMENTS:
         outside_lambda = child_environment(function, packages, in_lambda=False)
@@ -439,6 +445,7 @@ def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
     ]
     result += [
         against(forwarder_init, DELIVERY_FLOOR_LABEL, at_most=None),
+        against(f"webhook_receiver: {INIT_LABEL}", RECEIVER_FLOOR_LABEL, at_most=None),
         against(NAIVE_INIT_LABEL, HTTP_FLOOR_LABEL, at_most=None),
     ]
     first_name = "alert_forwarder: Init + first alert delivered, CPU"
