@@ -124,6 +124,16 @@ def test_the_forwarder_loads_no_source_mapping_but_the_alarms_at_init() -> None:
 
     assert "pagerduty_utils.data_transformer.alarms" in loaded
     assert [name for name in ON_DEMAND_MAPPINGS if name in loaded] == []
+    assert "re2" not in loaded  # its rules have no re: pattern
+
+
+def test_the_first_re_rule_loads_re2() -> None:
+    loaded = loaded_modules(
+        "from pagerduty_utils.config_parser import RoutingRules\n"
+        'RoutingRules.from_text(\'{"rules": [{"match": {"name": ["re:^db-"]}, "routing_key": "db"}]}\')'
+    )
+
+    assert "re2" in loaded
 
 
 @pytest.mark.parametrize(

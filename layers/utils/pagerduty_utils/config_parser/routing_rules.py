@@ -19,10 +19,10 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
-import re2
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
@@ -33,6 +33,9 @@ from pagerduty_utils.exceptions import ConfigurationError
 from pagerduty_utils.pagerduty_events import Severity
 from pagerduty_utils.settings import ForwarderSettings
 
+if TYPE_CHECKING:
+    import re2
+
 DEFAULT_RULE = "default"
 UNROUTABLE_RULE = "unroutable"
 DEFAULT_ROUTING_KEY_NAME = "default"  # used when no routing rules are configured at all
@@ -42,18 +45,20 @@ _REGEX_PREFIX = "re:"
 _DOCUMENT = "routing rules"
 
 
+@cache
 def _regex_options() -> re2.Options:
+    import re2  # noqa: PLC0415  # loaded by the first re: rule: most rule sets have none
+
     options = re2.Options()
     options.log_errors = False  # a bad expression becomes a ConfigurationError; RE2 must not also print it
     return options
 
 
-_RE2_OPTIONS = _regex_options()
-
-
 def _compile_regex(expression: str) -> _Matcher:
+    import re2  # noqa: PLC0415  # see _regex_options
+
     try:
-        return re2.compile(expression, _RE2_OPTIONS)
+        return re2.compile(expression, _regex_options())
     except re2.error as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise ValueError(reason) from None
