@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -61,22 +61,26 @@ def test_without_a_request_nothing_is_raised() -> None:
     interrupt.raise_if_stop_requested()
 
 
-def test_waiting_ends_on_ctrl_c_and_puts_the_previous_handler_back() -> None:
+@pytest.mark.parametrize("receiver", ["main thread", "another thread"])
+def test_waiting_ends_on_ctrl_c_whichever_thread_receives_it(receiver: str) -> None:
+    """The kernel hands a process's signal to any of its threads; Python runs the handler in the main thread,
+    which must not sleep through it. Sending it to one thread makes both cases happen every time."""
     interrupt.remember_stop_requests()
     remembering = signal.getsignal(signal.SIGINT)
+    main_thread = threading.get_ident()
     waiting = threading.Event()
 
     def ctrl_c_once_waiting() -> None:
-        waiting.wait()  # the handler is installed before the Event is waited on
-        # kill() directs the signal at the process, which Linux hands to the main thread, as a terminal's Ctrl-C.
-        os.kill(os.getpid(), signal.SIGINT)
+        waiting.wait()
+        target = main_thread if receiver == "main thread" else threading.get_ident()
+        signal.pthread_kill(target, signal.SIGINT)
 
     original_signal = signal.signal
 
-    def installing(number: int, handler: object) -> object:
-        previous = original_signal(number, handler)  # type: ignore[arg-type]
-        if number == signal.SIGINT and handler is not previous:
-            waiting.set()
+    def installing(number: int, handler: Any) -> Any:
+        previous = original_signal(number, handler)
+        if number == signal.SIGINT and handler is not remembering:
+            waiting.set()  # the wait's own handler is in place: the Ctrl-C may come
         return previous
 
     sender = threading.Thread(target=ctrl_c_once_waiting)

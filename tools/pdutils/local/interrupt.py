@@ -37,12 +37,19 @@ def raise_if_stop_requested() -> None:
         raise KeyboardInterrupt
 
 
+# The kernel may hand a signal to any thread (a stack runs servers and pollers in threads of their own), and
+# Python runs its handler only when the main thread executes bytecode: a main thread blocked in one endless
+# wait would never see it. Waking this often costs nothing and bounds how late a Ctrl-C is seen.
+_WAKE_SECONDS = 0.2
+
+
 def wait_until_interrupted() -> None:
     """Block until Ctrl-C or SIGTERM; at once if one arrived while the command was starting. The request is
     answered by returning (the command stops as asked), so it is not raised again afterwards."""
     previous = {number: signal.signal(number, _request_stop) for number in STOP_SIGNALS}
     try:
-        _stop_requested.wait()
+        while not _stop_requested.wait(_WAKE_SECONDS):
+            pass
         _stop_requested.clear()
     finally:
         for number, handler in previous.items():
