@@ -29,15 +29,7 @@ def make_circuit(in_process_state_table: StateTable, name: str) -> Callable[[], 
     """Each call is one more 'process': its own persistence object and cache, the same table."""
 
     def make() -> Circuit:
-        store = SharedCircuitStore(in_process_state_table.name, client=in_process_state_table.client)
-        return Circuit(
-            name,
-            store,
-            failure_types=(PagerDutyUnavailableError,),
-            failure_threshold=FAILURE_THRESHOLD,
-            recovery_seconds=RECOVERY_SECONDS,
-            cache_seconds=0,
-        )
+        return shared_circuit(in_process_state_table, name, threshold=FAILURE_THRESHOLD)
 
     return make
 
@@ -162,14 +154,17 @@ def test_async_face_counts_failures_and_runs_calls_concurrently(make_circuit: Ca
         circuit.close()
 
 
-def shared_circuit(table: StateTable, name: str, *, threshold: int, store: SharedCircuitStore | None = None) -> Circuit:
+def shared_circuit(
+    table: StateTable, name: str, *, threshold: int, store: SharedCircuitStore | None = None, cache_seconds: int = 0
+) -> Circuit:
+    """One container's circuit on the shared table (its own store and cache unless ``store`` is given)."""
     return Circuit(
         name,
         store or SharedCircuitStore(table.name, client=table.client),
         failure_types=(PagerDutyUnavailableError,),
         failure_threshold=threshold,
         recovery_seconds=RECOVERY_SECONDS,
-        cache_seconds=0,
+        cache_seconds=cache_seconds,
     )
 
 
@@ -224,15 +219,7 @@ def test_threads_that_miss_the_cache_together_share_one_read(in_process_state_ta
     in_process_state_table.client.meta.events.register(
         "before-call.dynamodb.GetItem", lambda **_: reads.append("GetItem")
     )
-    store = SharedCircuitStore(in_process_state_table.name, client=in_process_state_table.client)
-    circuit = Circuit(
-        name,
-        store,
-        failure_types=(PagerDutyUnavailableError,),
-        failure_threshold=FAILURE_THRESHOLD,
-        recovery_seconds=RECOVERY_SECONDS,
-        cache_seconds=60,
-    )
+    circuit = shared_circuit(in_process_state_table, name, threshold=FAILURE_THRESHOLD, cache_seconds=60)
     threads = [threading.Thread(target=circuit.state) for _ in range(10)]
     for thread in threads:
         thread.start()
@@ -254,14 +241,7 @@ def test_the_cache_lifetime_is_jittered_between_its_age_and_half_as_much_again(
         random_source=lambda: draw,
         clock=lambda: now[0],
     )
-    circuit = Circuit(
-        name,
-        store,
-        failure_types=(PagerDutyUnavailableError,),
-        failure_threshold=FAILURE_THRESHOLD,
-        recovery_seconds=RECOVERY_SECONDS,
-        cache_seconds=10,
-    )
+    circuit = shared_circuit(in_process_state_table, name, threshold=FAILURE_THRESHOLD, store=store, cache_seconds=10)
     for moment in (1000.0, 1000.0 + lifetime - 0.01, 1000.0 + lifetime):
         now[0] = moment
         circuit.state()
