@@ -123,7 +123,10 @@ def test_failures_add_up_across_processes(forwarder_stack: ForwarderStack, pd_si
     # attempts may both read the circuit closed at four failures before either records its fifth, so the
     # sixth is either refused by the open circuit or already on its way: never more than one past the threshold.
     assert sorted(sent) in ([2, 3], [3, 3])
-    assert int(item["failure_count"]["N"]) == sum(sent)  # every failure counted, whichever process saw it
+    # Every failure seen while the circuit was closed is counted, whichever process saw it. A sixth failure that
+    # is recorded after the fifth opened the circuit has nothing left to count (the write is conditional on
+    # CLOSED), so the count is the threshold or every failure sent, never less than the threshold.
+    assert plan.threshold <= int(item["failure_count"]["N"]) <= sum(sent)
 
 
 CONTAINERS = 20
