@@ -36,13 +36,16 @@ context = multiprocessing.get_context("spawn")
 
 
 def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int) -> tuple[list[Any], float]:
-    """Start ``count`` processes, release them together, collect one result each; returns (results, seconds)."""
-    start, results = context.Event(), context.Queue()
+    """Start ``count`` processes, release them together once all are ready, collect one result each.
+
+    Returns the results and the seconds from the release to the last result.
+    """
+    start, results = context.Barrier(count + 1), context.Queue()
     processes = [context.Process(target=target, args=(*args, start, results)) for _ in range(count)]
     for process in processes:
         process.start()
+    start.wait(timeout=120)
     started = time.monotonic()
-    start.set()
     collected = [results.get(timeout=120) for _ in processes]
     elapsed = time.monotonic() - started
     for process in processes:

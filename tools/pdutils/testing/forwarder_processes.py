@@ -2,7 +2,9 @@
 
 Each function runs in a child process (``multiprocessing`` spawn): it builds what a fresh Lambda container
 builds from the environment it inherited, waits for the common start signal, does its work and reports on a
-result queue. Module-level functions so that spawned children can import them.
+result queue. The start signal is a barrier the parent also waits at, so no child begins before every child
+is ready: a slow import in one child does not let the others finish their work before it starts. Module-level
+functions so that spawned children can import them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
-from multiprocessing.synchronize import Event
+from multiprocessing.synchronize import Barrier
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -30,12 +32,11 @@ if TYPE_CHECKING:
 _START_TIMEOUT_SECONDS = 60
 
 
-def drain_queue(queue_url: str, queue_arn: str, seconds: float, start: Event, results: Queue[Any]) -> None:
+def drain_queue(queue_url: str, queue_arn: str, seconds: float, start: Barrier, results: Queue[Any]) -> None:
     """Receive and forward batches until ``seconds`` have passed; report how many records were handled."""
     forwarder = build_forwarder(load_settings(ForwarderSettings))
     sqs = boto3.client("sqs")
-    if not start.wait(_START_TIMEOUT_SECONDS):
-        raise TimeoutError("no start signal")
+    start.wait(_START_TIMEOUT_SECONDS)
     handled = 0
     stop_at = time.monotonic() + seconds
     while time.monotonic() < stop_at:
@@ -54,13 +55,12 @@ def drain_queue(queue_url: str, queue_arn: str, seconds: float, start: Event, re
     results.put(handled)
 
 
-def probe_once(table_name: str, events_url: str, routing_key: str, start: Event, results: Queue[Any]) -> None:
+def probe_once(table_name: str, events_url: str, routing_key: str, start: Barrier, results: Queue[Any]) -> None:
     """Send one event through the (open, recovery elapsed) circuit; report "sent" or "held"."""
     circuit = _circuit(table_name, events_url, threshold=5, cache_seconds=0)
     client = EventsClient(events_url)
     event = AlertEvent(routing_key=routing_key, event_action=EventAction.RESOLVE, dedup_key="probe", occurred_at=None)
-    if not start.wait(_START_TIMEOUT_SECONDS):
-        raise TimeoutError("no start signal")
+    start.wait(_START_TIMEOUT_SECONDS)
     try:
         circuit.call(lambda: client.send(event))
     except CircuitOpenError:
@@ -90,15 +90,14 @@ class ReadPlan:
     cache_seconds: int
 
 
-def fail_through_circuit(plan: FailurePlan, start: Event, results: Queue[Any]) -> None:
+def fail_through_circuit(plan: FailurePlan, start: Barrier, results: Queue[Any]) -> None:
     """Send through the shared circuit while PagerDuty fails; report how many sends were made."""
     circuit = _circuit(plan.table_name, plan.events_url, threshold=plan.threshold, cache_seconds=0)
     client = EventsClient(plan.events_url, retry=RetryPolicy(max_attempts=1))
     event = AlertEvent(
         routing_key=plan.routing_key, event_action=EventAction.RESOLVE, dedup_key="down", occurred_at=None
     )
-    if not start.wait(_START_TIMEOUT_SECONDS):
-        raise TimeoutError("no start signal")
+    start.wait(_START_TIMEOUT_SECONDS)
     sent = 0
     for _ in range(plan.attempts):
         try:
@@ -110,14 +109,13 @@ def fail_through_circuit(plan: FailurePlan, start: Event, results: Queue[Any]) -
     results.put(sent)
 
 
-def read_circuit_state(plan: ReadPlan, start: Event, results: Queue[Any]) -> None:
+def read_circuit_state(plan: ReadPlan, start: Barrier, results: Queue[Any]) -> None:
     """Ask the circuit's state from 10 threads; report when this container read the table."""
     dynamodb = boto3.client("dynamodb")
     reads: list[float] = []
     dynamodb.meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append(time.time()))
     circuit = _circuit(plan.table_name, plan.events_url, threshold=5, cache_seconds=plan.cache_seconds, client=dynamodb)
-    if not start.wait(_START_TIMEOUT_SECONDS):
-        raise TimeoutError("no start signal")
+    start.wait(_START_TIMEOUT_SECONDS)
     stop_at = time.monotonic() + plan.seconds
 
     def ask() -> None:
