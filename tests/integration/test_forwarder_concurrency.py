@@ -16,6 +16,7 @@ from pagerduty_utils.state_table import circuit_key
 from pdutils.simulator import SimulatorHandle
 from pdutils.testing.forwarder import ROUTING_KEYS, ForwarderStack, application_alert
 from pdutils.testing.forwarder_processes import (
+    START_TIMEOUT_SECONDS,
     FailurePlan,
     ReadPlan,
     drain_queue,
@@ -44,7 +45,7 @@ def run_processes(target: Callable[..., None], args: tuple[Any, ...], count: int
     processes = [context.Process(target=target, args=(*args, start, results)) for _ in range(count)]
     for process in processes:
         process.start()
-    start.wait(timeout=120)
+    start.wait(timeout=START_TIMEOUT_SECONDS)
     started = time.monotonic()
     collected = [results.get(timeout=120) for _ in processes]
     elapsed = time.monotonic() - started

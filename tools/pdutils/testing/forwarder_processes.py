@@ -29,14 +29,14 @@ from pdutils.testing.forwarder import LambdaContextStub, lambda_sqs_record
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-_START_TIMEOUT_SECONDS = 60
+START_TIMEOUT_SECONDS = 300  # twenty spawned interpreters importing boto3 on a loaded 2-core machine
 
 
 def drain_queue(queue_url: str, queue_arn: str, seconds: float, start: Barrier, results: Queue[Any]) -> None:
     """Receive and forward batches until ``seconds`` have passed; report how many records were handled."""
     forwarder = build_forwarder(load_settings(ForwarderSettings))
     sqs = boto3.client("sqs")
-    start.wait(_START_TIMEOUT_SECONDS)
+    start.wait(START_TIMEOUT_SECONDS)
     handled = 0
     stop_at = time.monotonic() + seconds
     while time.monotonic() < stop_at:
@@ -60,7 +60,7 @@ def probe_once(table_name: str, events_url: str, routing_key: str, start: Barrie
     circuit = _circuit(table_name, events_url, threshold=5, cache_seconds=0)
     client = EventsClient(events_url)
     event = AlertEvent(routing_key=routing_key, event_action=EventAction.RESOLVE, dedup_key="probe", occurred_at=None)
-    start.wait(_START_TIMEOUT_SECONDS)
+    start.wait(START_TIMEOUT_SECONDS)
     try:
         circuit.call(lambda: client.send(event))
     except CircuitOpenError:
@@ -97,7 +97,7 @@ def fail_through_circuit(plan: FailurePlan, start: Barrier, results: Queue[Any])
     event = AlertEvent(
         routing_key=plan.routing_key, event_action=EventAction.RESOLVE, dedup_key="down", occurred_at=None
     )
-    start.wait(_START_TIMEOUT_SECONDS)
+    start.wait(START_TIMEOUT_SECONDS)
     sent = 0
     for _ in range(plan.attempts):
         try:
@@ -115,7 +115,7 @@ def read_circuit_state(plan: ReadPlan, start: Barrier, results: Queue[Any]) -> N
     reads: list[float] = []
     dynamodb.meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append(time.time()))
     circuit = _circuit(plan.table_name, plan.events_url, threshold=5, cache_seconds=plan.cache_seconds, client=dynamodb)
-    start.wait(_START_TIMEOUT_SECONDS)
+    start.wait(START_TIMEOUT_SECONDS)
     stop_at = time.monotonic() + plan.seconds
 
     def ask() -> None:
