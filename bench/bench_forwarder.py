@@ -9,7 +9,10 @@
    bare ``httpx.AsyncClient`` posts of the same 100 bodies with the forwarder's concurrency (25 in flight)
    and no bookkeeping (target: at most 1.5x); the official PagerDuty client (``pagerduty``) sending them one
    by one; the naive design of 1. Then 20 alerts over one routing key, its whole burst, against the same
-   bound for 20 bodies (target: at most 1.5x).
+   bound for 20 bodies (target: at most 1.5x). Beside each, the bare pipeline: the AWS calls the forwarder
+   made for that batch, made again by a plain boto3 client on a fresh stack, with the same posts, each as
+   early as their order allows and no project code: the floor of the design, so the distance to the bound
+   splits into what the forwarder's code costs and what its state's AWS calls cost on the embedded AWS.
 3. Peak memory of a warm invocation (batch of 10): the process's peak RSS. Target < 100 MB.
 
     .venv/bin/python bench/bench_forwarder.py [--batches 5] [--json]
@@ -31,12 +34,16 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
 import httpx
+from botocore import xform_name
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from pdutils.child_servers import SIMULATOR_CONTROL_HEADERS, servers_in_child_process
 from pdutils.testing.aws_calls import AwsCallCounter
@@ -258,6 +265,8 @@ class Throughput:
     """Seconds of the forwarder's batch with at least one AWS call in flight (on the embedded AWS)."""
     paged: float
     """Seconds from the batch's start to PagerDuty's last answer."""
+    requests: list[tuple[str, dict[str, Any]]]
+    """The AWS calls the forwarder made for the batch, in order, with their parameters."""
 
 
 def measure_throughput(servers: Servers, alerts: int, teams: list[str]) -> Throughput:
@@ -265,18 +274,19 @@ def measure_throughput(servers: Servers, alerts: int, teams: list[str]) -> Throu
     bodies; each on a fresh stack and simulator, PagerDuty at 50 ms."""
     os.environ["DELIVERY_CONCURRENCY"] = str(LARGE_BATCH_CONCURRENCY)
     try:
-        seconds, delivered, bodies, aws_busy, paged = _time_forwarding(servers, alerts, teams)
+        seconds, delivered, bodies, counter, paged = _time_forwarding(servers, alerts, teams)
     finally:
         del os.environ["DELIVERY_CONCURRENCY"]
-    return Throughput(alerts, seconds, _time_bound(servers, bodies), delivered, bodies, aws_busy, paged)
+    bound = _time_bound(servers, bodies)
+    return Throughput(alerts, seconds, bound, delivered, bodies, counter.busy_seconds(), paged, counter.requests)
 
 
 def _time_forwarding(
     servers: Servers, alerts: int, teams: list[str]
-) -> tuple[float, int, list[dict[str, Any]], float, float]:
+) -> tuple[float, int, list[dict[str, Any]], AwsCallCounter, float]:
     """Seconds for ``alerts`` alerts in one invocation of a warm forwarder, how many PagerDuty accepted, the
-    bodies the forwarder sent (for the peers), the seconds of it with an AWS call in flight, and the seconds
-    to PagerDuty's last answer."""
+    bodies the forwarder sent (for the peers), its AWS calls (timed and recorded), and the seconds to
+    PagerDuty's last answer."""
     from pdutils.testing.forwarder import LambdaContextStub  # noqa: PLC0415
 
     stack, _ = provision(servers)
@@ -295,7 +305,7 @@ def _time_forwarding(
     elapsed = time.perf_counter() - started
     delivered = servers.accepted_events() - warm_up_sent
     paged = last_answer() - started
-    return elapsed, delivered, servers.enqueued_bodies()[-alerts:], counter.busy_seconds(), paged
+    return elapsed, delivered, servers.enqueued_bodies()[-alerts:], counter, paged
 
 
 def _time_bound(servers: Servers, bodies: list[dict[str, Any]]) -> float:
@@ -319,6 +329,59 @@ def _time_bound(servers: Servers, bodies: list[dict[str, Any]]) -> float:
             return time.perf_counter() - started
 
     return asyncio.run(post_all())
+
+
+LEDGER_WRITE = "TransactWriteItems"
+READ_OPERATIONS = frozenset({"BatchGetItem", "GetItem", "Query"})
+
+
+def time_bare_pipeline(
+    servers: Servers, requests: list[tuple[str, dict[str, Any]]], bodies: list[dict[str, Any]]
+) -> float:
+    """The floor of what the forwarder's design must run for a batch, without its code: the AWS calls it made
+    (recorded, made again on a fresh stack by a plain boto3 client) and the same posts with bare httpx, each
+    as early as their order allows. The reads first, then the writes that take rate tokens, all at once; then
+    the posts, 25 in flight; each ledger write as soon as as many posts as it records have been answered,
+    without waiting for the one before it. No parsing, routing, validation, retries, metrics or logs."""
+    stack, _ = provision(servers)
+    servers.latency(SIMULATED_LATENCY_SECONDS)
+    url = f"{servers.pagerduty_url}/v2/enqueue"
+    dynamodb = boto3.client("dynamodb", config=Config(max_pool_connections=LARGE_BATCH_CONCURRENCY))
+    dynamodb.describe_table(TableName=stack.table.name)  # a warm connection, as the forwarder has
+    reads = [request for request in requests if request[0] in READ_OPERATIONS]
+    ledger = [request for request in requests if request[0] == LEDGER_WRITE]
+    admission = [request for request in requests if request[0] not in READ_OPERATIONS | {LEDGER_WRITE}]
+    posts_per_write = -(-len(bodies) // len(ledger)) if ledger else len(bodies)
+
+    def make(request: tuple[str, dict[str, Any]]) -> None:
+        operation, parameters = request
+        with contextlib.suppress(ClientError):  # a lost condition costs the same round trip
+            getattr(dynamodb, xform_name(operation))(**parameters)
+
+    async def run(workers: ThreadPoolExecutor) -> float:
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Semaphore(LARGE_BATCH_CONCURRENCY)
+        waiting, writes, answered = list(ledger), [], 0
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=LARGE_BATCH_CONCURRENCY)) as client:
+            await client.get(f"{servers.pagerduty_url}/_sim/state", headers=SIMULATOR_CONTROL_HEADERS)
+
+            async def post(body: dict[str, Any]) -> None:
+                nonlocal answered
+                async with gate:
+                    (await client.post(url, json=body)).raise_for_status()
+                answered += 1
+                if waiting and (answered % posts_per_write == 0 or answered == len(bodies)):
+                    writes.append(loop.run_in_executor(workers, make, waiting.pop(0)))
+
+            started = time.perf_counter()
+            await asyncio.gather(*(loop.run_in_executor(workers, make, request) for request in reads))
+            await asyncio.gather(*(loop.run_in_executor(workers, make, request) for request in admission))
+            await asyncio.gather(*(post(body) for body in bodies))
+            await asyncio.gather(*writes, *(loop.run_in_executor(workers, make, request) for request in waiting))
+            return time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=LARGE_BATCH_CONCURRENCY) as workers:
+        return asyncio.run(run(workers))
 
 
 def time_official_client(servers: Servers, bodies: list[dict[str, Any]]) -> float:
@@ -431,6 +494,25 @@ def _devnull() -> TextIO:
     return open(os.devnull, "w")  # open for the process's life: the Logger holds it
 
 
+PIPELINE = "bare pipeline (the same AWS calls and posts, no project code)"
+
+
+def pipeline_figures(servers: Servers, batch: Throughput, name: str) -> list[Figure]:
+    """The forwarder against the floor of its own design, and that floor against the bound: how much of the
+    distance to the bound is the forwarder's code, and how much the AWS calls its state needs."""
+    pipeline = time_bare_pipeline(servers, batch.requests, batch.bodies)
+    calls = ", ".join(
+        f"{operation} {count}" for operation, count in sorted(Counter(op for op, _ in batch.requests).items())
+    )
+    return [
+        ratio_figure(name, batch.forwarder, "s", PIPELINE, pipeline, at_most=None),
+        replace(
+            ratio_figure(f"{PIPELINE}, {batch.alerts} alerts, wall", pipeline, "s", BOUND, batch.bound, at_most=None),
+            note=calls,
+        ),
+    ]
+
+
 def spread_batch_figures(servers: Servers) -> list[Figure]:
     """100 alerts over ten routing keys: the forwarder against the bound, the official client and the naive
     design, all on the same bodies and latency."""
@@ -442,6 +524,7 @@ def spread_batch_figures(servers: Servers) -> list[Figure]:
     )
     return [
         replace(ratio_figure(name, spread.forwarder, "s", BOUND, spread.bound, at_most=1.5), note=note),
+        *pipeline_figures(servers, spread, name),
         replace(
             ratio_figure(
                 f"{LARGE_BATCH} alerts, {ROUTING_KEY_COUNT} routing keys, PagerDuty at 50 ms, to the last alert paged",
@@ -511,6 +594,9 @@ def main() -> int:
                     f"the last alert paged at {one_key.paged:.3g} s"
                 ),
             )
+        )
+        figures += pipeline_figures(
+            servers, one_key, f"{ONE_KEY_BATCH} alerts, 1 routing key (its burst), PagerDuty at 50 ms, wall"
         )
         allocated_mb, rss_mb = measure_memory(servers)
     figures.append(

@@ -1,8 +1,10 @@
-"""The benchmarks' AWS call counter: concurrent calls count once in the busy time."""
+"""The benchmarks' AWS call counter: concurrent calls count once in the busy time; calls are recorded as made."""
 
 from __future__ import annotations
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from pdutils.testing.aws_calls import AwsCallCounter
 
@@ -31,3 +33,20 @@ def test_take_starts_a_new_count_and_a_new_busy_time() -> None:
 
     assert counter.take() == {"GetItem": 2}
     assert (counter.calls, counter.busy_seconds()) == ({}, 0.0)
+
+
+def test_each_call_is_recorded_with_its_parameters_until_the_next_take() -> None:
+    counter = AwsCallCounter()
+    key = {"pk": {"S": "ledger#a"}}
+    with counter.installed():
+        client = boto3.client(
+            "dynamodb", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+    with Stubber(client) as stub:
+        stub.add_response("get_item", {}, {"TableName": "state", "Key": key})
+        client.get_item(TableName="state", Key=key)
+    key["pk"]["S"] = "changed after the call"
+
+    assert counter.requests == [("GetItem", {"TableName": "state", "Key": {"pk": {"S": "ledger#a"}}})]
+    counter.take()
+    assert counter.requests == []

@@ -1,10 +1,12 @@
-"""Counting and timing the AWS API calls a piece of code makes, for benchmarks: botocore ``before-call`` and
-``after-call`` hooks on every boto3 client created while the counter is installed, whichever session creates it
-(the handlers build their own sessions, so hooks on the default session alone would see nothing)."""
+"""Counting, timing and recording the AWS API calls a piece of code makes, for benchmarks: botocore
+``provide-client-params``, ``before-call`` and ``after-call`` hooks on every boto3 client created while the counter
+is installed, whichever session creates it (the handlers build their own sessions, so hooks on the default session
+alone would see nothing)."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -15,11 +17,14 @@ import boto3
 
 class AwsCallCounter:
     """``with counter.installed(): build()`` then ``counter.take()``: calls by operation since the last take;
-    ``busy_seconds()``: for how long, since the last take, at least one of those calls was in flight."""
+    ``busy_seconds()``: for how long, since the last take, at least one of those calls was in flight;
+    ``requests``: each call since the last take as (operation, parameters), in the order they were made, so that
+    a peer can make the same calls."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.spans: list[tuple[float, float]] = []
+        self.requests: list[tuple[str, dict[str, Any]]] = []
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -29,6 +34,7 @@ class AwsCallCounter:
 
         def counted_client(session: boto3.session.Session, *args: Any, **kwargs: Any) -> Any:
             client = original(session, *args, **kwargs)
+            client.meta.events.register("provide-client-params", self._requested)
             client.meta.events.register("before-call", self._started)
             client.meta.events.register("after-call", self._ended)
             return client
@@ -41,6 +47,9 @@ class AwsCallCounter:
             boto3.session.Session.client = original  # type: ignore[method-assign]
             boto3.DEFAULT_SESSION = None
 
+    def _requested(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        self.requests.append((model.name, copy.deepcopy(params)))
+
     def _started(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         self.calls[model.name] += 1
         context["bench_started"] = time.perf_counter()
@@ -50,7 +59,7 @@ class AwsCallCounter:
             self.spans.append((context["bench_started"], time.perf_counter()))
 
     def take(self) -> Counter[str]:
-        taken, self.calls, self.spans = self.calls, Counter(), []
+        taken, self.calls, self.spans, self.requests = self.calls, Counter(), [], []
         return taken
 
     def busy_seconds(self) -> float:
