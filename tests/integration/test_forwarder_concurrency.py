@@ -155,4 +155,13 @@ def test_twenty_containers_read_the_circuit_once_per_cache_period_and_not_all_at
     burst = max(sum(1 for moment in later if start <= moment < start + window) for start in later)
     print(f"{len(later)} reads after the first, busiest {window:.1f} s: {burst} (of {CONTAINERS} containers)")
     assert later[0] - first >= CACHE_SECONDS
-    assert burst <= CONTAINERS // 2
+    # Each container keeps a read for the cache period lengthened by up to half of it, at random, so their
+    # second reads come at offsets spread over that extra half period; without the jitter they would all come
+    # at the cache period itself, together. Twenty uniform offsets span about 90 % of the spread: the 25 % asked
+    # here leaves room for a loaded machine delaying some reads, which only spreads them further.
+    assert all(len(reads) >= 2 for reads in reads_per_container), reads_per_container
+    offsets = [reads[1] - reads[0] for reads in reads_per_container]
+    assert max(offsets) - min(offsets) >= 0.25 * CACHE_SECONDS / 2, offsets
+    # A loaded machine can still bunch reads that were due apart (a starved process runs its due threads when it
+    # gets the CPU back), so the burst bound leaves that room; all twenty at once is what the jitter prevents.
+    assert burst <= CONTAINERS * 3 // 4
