@@ -13,6 +13,8 @@
    made for that batch, made again by a plain boto3 client on a fresh stack, with the same posts, each as
    early as their order allows and no project code: the floor of the design, so the distance to the bound
    splits into what the forwarder's code costs and what its state's AWS calls cost on the embedded AWS.
+   Where that floor is itself above 1.5x the bound, the bound's target cannot be met on this harness; the
+   forwarder is then held to at most 1.5x its floor.
 3. Peak memory of a warm invocation (batch of 10): the process's peak RSS. Target < 100 MB.
 
     .venv/bin/python bench/bench_forwarder.py [--batches 5] [--json]
@@ -505,7 +507,7 @@ def pipeline_figures(servers: Servers, batch: Throughput, name: str) -> list[Fig
         f"{operation} {count}" for operation, count in sorted(Counter(op for op, _ in batch.requests).items())
     )
     return [
-        ratio_figure(name, batch.forwarder, "s", PIPELINE, pipeline, at_most=None),
+        ratio_figure(name, batch.forwarder, "s", PIPELINE, pipeline, at_most=1.5),
         replace(
             ratio_figure(f"{PIPELINE}, {batch.alerts} alerts, wall", pipeline, "s", BOUND, batch.bound, at_most=None),
             note=calls,
