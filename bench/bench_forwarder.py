@@ -13,10 +13,9 @@
    made for that batch, made again by a plain boto3 client on a fresh stack, with the same posts, each as
    early as their order allows and no project code: the floor of the design, so the distance to the bound
    splits into what the forwarder's code costs and what its state's AWS calls cost on the embedded AWS.
-   The forwarder, its bound and its pipeline are each the median of five rounds, each round on a fresh
-   stack and the three measured within it.
    Where that floor is itself above 1.5x the bound, the bound's target cannot be met on this harness; the
-   forwarder is then held to at most 1.5x its floor.
+   forwarder is then held to at most 1.5x its floor. The forwarder, its bound and its pipeline are each the
+   median of five rounds, each round on a fresh stack and the three measured within it.
 3. Peak memory of a warm invocation (batch of 10): the process's peak RSS. Target < 100 MB.
 
     .venv/bin/python bench/bench_forwarder.py [--batches 5] [--json]
@@ -38,7 +37,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -346,22 +345,29 @@ def _time_forwarding(
     return elapsed, delivered, servers.enqueued_bodies()[-alerts:], counter, paged
 
 
+@contextlib.asynccontextmanager
+async def bare_poster(servers: Servers) -> AsyncIterator[Callable[[dict[str, Any]], Awaitable[None]]]:
+    """Post one body to the simulator's Events API with bare httpx, as many in flight as the forwarder allows,
+    on a connection already warm, as the forwarder's is."""
+    url = f"{servers.pagerduty_url}/v2/enqueue"
+    gate = asyncio.Semaphore(LARGE_BATCH_CONCURRENCY)
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=LARGE_BATCH_CONCURRENCY)) as client:
+        await client.get(f"{servers.pagerduty_url}/_sim/state", headers=SIMULATOR_CONTROL_HEADERS)
+
+        async def post(body: dict[str, Any]) -> None:
+            async with gate:
+                (await client.post(url, json=body)).raise_for_status()
+
+        yield post
+
+
 def _time_bound(servers: Servers, bodies: list[dict[str, Any]]) -> float:
     """The lower bound: the same bodies posted with bare httpx, as many in flight as the forwarder allows."""
     servers.reset()
     servers.latency(SIMULATED_LATENCY_SECONDS)
-    url = f"{servers.pagerduty_url}/v2/enqueue"
 
     async def post_all() -> float:
-        gate = asyncio.Semaphore(LARGE_BATCH_CONCURRENCY)
-        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=LARGE_BATCH_CONCURRENCY)) as client:
-            # A warm connection, as the forwarder has.
-            await client.get(f"{servers.pagerduty_url}/_sim/state", headers=SIMULATOR_CONTROL_HEADERS)
-
-            async def post(body: dict[str, Any]) -> None:
-                async with gate:
-                    (await client.post(url, json=body)).raise_for_status()
-
+        async with bare_poster(servers) as post:
             started = time.perf_counter()
             await asyncio.gather(*(post(body) for body in bodies))
             return time.perf_counter() - started
@@ -384,7 +390,6 @@ def time_bare_pipeline(
     validation, retries, metrics or logs."""
     stack, _ = provision(servers)
     servers.latency(SIMULATED_LATENCY_SECONDS)
-    url = f"{servers.pagerduty_url}/v2/enqueue"
     dynamodb = boto3.client("dynamodb", config=Config(max_pool_connections=LARGE_BATCH_CONCURRENCY))
     dynamodb.describe_table(TableName=stack.table.name)  # a warm connection, as the forwarder has
     reads = [request for request in requests if request[0] in READ_OPERATIONS]
@@ -399,7 +404,6 @@ def time_bare_pipeline(
 
     async def run(workers: ThreadPoolExecutor) -> float:
         loop = asyncio.get_running_loop()
-        gate = asyncio.Semaphore(LARGE_BATCH_CONCURRENCY)
         waiting, answered = list(ledger), 0
         last_write: asyncio.Task[None] | None = None
 
@@ -412,13 +416,11 @@ def time_bare_pipeline(
             nonlocal last_write
             last_write = asyncio.create_task(write_after(last_write, waiting.pop(0)))
 
-        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=LARGE_BATCH_CONCURRENCY)) as client:
-            await client.get(f"{servers.pagerduty_url}/_sim/state", headers=SIMULATOR_CONTROL_HEADERS)
+        async with bare_poster(servers) as post_one:
 
             async def post(body: dict[str, Any]) -> None:
                 nonlocal answered
-                async with gate:
-                    (await client.post(url, json=body)).raise_for_status()
+                await post_one(body)
                 answered += 1
                 if waiting and (answered % posts_per_write == 0 or answered == len(bodies)):
                     start_write()
