@@ -50,7 +50,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from pdutils.child_servers import SIMULATOR_CONTROL_HEADERS, servers_in_child_process
-from pdutils.testing.aws_calls import AwsCallCounter
+from pdutils.testing.aws_calls import AwsCallCounter, AwsRequest
 from pdutils.testing.bench_report import Figure, emit, ratio_figure
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -274,7 +274,7 @@ class Throughput:
     """Seconds of the forwarder's batch with at least one AWS call in flight (on the embedded AWS)."""
     paged: float
     """Seconds from the batch's start to PagerDuty's last answer."""
-    requests: list[tuple[str, dict[str, Any]]]
+    requests: list[AwsRequest]
     """The AWS calls the forwarder made for the batch, in order, with their parameters."""
 
 
@@ -379,9 +379,7 @@ LEDGER_WRITE = "TransactWriteItems"
 READ_OPERATIONS = frozenset({"BatchGetItem", "GetItem", "Query"})
 
 
-def time_bare_pipeline(
-    servers: Servers, requests: list[tuple[str, dict[str, Any]]], bodies: list[dict[str, Any]]
-) -> float:
+def time_bare_pipeline(servers: Servers, requests: list[AwsRequest], bodies: list[dict[str, Any]]) -> float:
     """The floor of what the forwarder's design must run for a batch, without its code: the AWS calls it made
     (recorded, made again on a fresh stack by a plain boto3 client) and the same posts with bare httpx, each
     as early as their order allows. The reads first, then the writes that take rate tokens, all at once; then
@@ -392,22 +390,21 @@ def time_bare_pipeline(
     servers.latency(SIMULATED_LATENCY_SECONDS)
     dynamodb = boto3.client("dynamodb", config=Config(max_pool_connections=LARGE_BATCH_CONCURRENCY))
     dynamodb.describe_table(TableName=stack.table.name)  # a warm connection, as the forwarder has
-    reads = [request for request in requests if request[0] in READ_OPERATIONS]
-    ledger = [request for request in requests if request[0] == LEDGER_WRITE]
-    admission = [request for request in requests if request[0] not in READ_OPERATIONS | {LEDGER_WRITE}]
+    reads = [request for request in requests if request.operation in READ_OPERATIONS]
+    ledger = [request for request in requests if request.operation == LEDGER_WRITE]
+    admission = [request for request in requests if request.operation not in READ_OPERATIONS | {LEDGER_WRITE}]
     posts_per_write = -(-len(bodies) // len(ledger)) if ledger else len(bodies)
 
-    def make(request: tuple[str, dict[str, Any]]) -> None:
-        operation, parameters = request
+    def make(request: AwsRequest) -> None:
         with contextlib.suppress(ClientError):  # a lost condition costs the same round trip
-            getattr(dynamodb, xform_name(operation))(**parameters)
+            getattr(dynamodb, xform_name(request.operation))(**request.parameters)
 
     async def run(workers: ThreadPoolExecutor) -> float:
         loop = asyncio.get_running_loop()
         waiting, answered = list(ledger), 0
         last_write: asyncio.Task[None] | None = None
 
-        async def write_after(previous: asyncio.Task[None] | None, request: tuple[str, dict[str, Any]]) -> None:
+        async def write_after(previous: asyncio.Task[None] | None, request: AwsRequest) -> None:
             if previous is not None:
                 await previous
             await loop.run_in_executor(workers, make, request)
@@ -556,7 +553,8 @@ def pipeline_figures(batch: Throughput, name: str) -> list[Figure]:
     """The forwarder against the floor of its own design, and that floor against the bound: how much of the
     distance to the bound is the forwarder's code, and how much the AWS calls its state needs."""
     calls = ", ".join(
-        f"{operation} {count}" for operation, count in sorted(Counter(op for op, _ in batch.requests).items())
+        f"{operation} {count}"
+        for operation, count in sorted(Counter(request.operation for request in batch.requests).items())
     )
     return [
         ratio_figure(name, batch.forwarder, "s", PIPELINE, batch.pipeline, at_most=1.5),

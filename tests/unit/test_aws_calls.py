@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from pdutils.testing.aws_calls import AwsCallCounter
+from pdutils.testing.aws_calls import AwsCallCounter, AwsRequest
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,10 @@ def test_each_call_is_recorded_with_its_parameters_until_the_next_take() -> None
         client.get_item(TableName="state", Key=key)
     key["pk"]["S"] = "changed after the call"
 
-    assert counter.requests == [("GetItem", {"TableName": "state", "Key": {"pk": {"S": "ledger#a"}}})]
+    assert counter.requests == [
+        AwsRequest(
+            operation="GetItem", parameters={"TableName": "state", "Key": {"pk": {"S": "ledger#a"}}}, service="dynamodb"
+        )
+    ]
     counter.take()
     assert counter.requests == []

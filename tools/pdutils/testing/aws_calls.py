@@ -10,21 +10,29 @@ import copy
 import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
+
+
+class AwsRequest(NamedTuple):
+    """One recorded call: enough for a plain boto3 client of ``service`` to make it again."""
+
+    operation: str
+    parameters: dict[str, Any]
+    service: str
 
 
 class AwsCallCounter:
     """``with counter.installed(): build()`` then ``counter.take()``: calls by operation since the last take;
     ``busy_seconds()``: for how long, since the last take, at least one of those calls was in flight;
-    ``requests``: each call since the last take as (operation, parameters), in the order they were made, so that
-    a peer can make the same calls."""
+    ``requests``: each call since the last take (``AwsRequest``), in the order they were made, so that a peer can
+    make the same calls."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.spans: list[tuple[float, float]] = []
-        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.requests: list[AwsRequest] = []
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -48,7 +56,7 @@ class AwsCallCounter:
             boto3.DEFAULT_SESSION = None
 
     def _requested(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        self.requests.append((model.name, copy.deepcopy(params)))
+        self.requests.append(AwsRequest(model.name, copy.deepcopy(params), model.service_model.service_name))
 
     def _started(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         self.calls[model.name] += 1
