@@ -14,8 +14,10 @@ Programs, interleaved round by round, medians of ``--runs``:
     Powertools' Logger and Metrics, what every handler needs before any code of its own; the HTTP floor, the
     same and httpx, what a handler that calls PagerDuty must import (the forwarder's and health checker's
     floor; the receiver's is the floor); and for reference the delivery floor, the HTTP floor with a TLS context
-    and a Secrets Manager client: what a forwarder must have built before its first send; and the receiver's,
-    the floor with Secrets Manager and EventBridge clients: what it must have built before its first webhook;
+    and a Secrets Manager client: what a forwarder must have built before its first send; the receiver's, the
+    floor with Secrets Manager and EventBridge clients and Powertools' REST resolver: what it must have built
+    before its first webhook; and the health checker's, the HTTP floor with a TLS context and a client for each
+    dependency it checks: what it must have built before its first run;
 (c) ``import app`` outside Lambda (AWS_LAMBDA_FUNCTION_NAME unset): the modules alone, nothing built;
 (d) ``import app`` in Lambda's environment: Lambda's Init, where the handler builds its dependencies (settings
     loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself;
@@ -116,9 +118,22 @@ make(work["after"])
 made again by the floor's plain boto3 clients, in the same order), the alert posted where the forwarder posted it,
 with an ``httpx.AsyncClient`` (the design sends a batch's alerts concurrently). No parsing, routing, validation,
 retries, metrics or logs."""
-RECEIVER_FLOOR = FLOOR + 'boto3.client("secretsmanager")\nboto3.client("events")\n'
+RECEIVER_FLOOR = (
+    FLOOR
+    + 'boto3.client("secretsmanager")\nboto3.client("events")\n'
+    + "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\nAPIGatewayRestResolver()\n"
+)
 """What the receiver must have built before its first webhook: the floor, a Secrets Manager client for the
-signing secrets and an EventBridge client to publish. Ours builds them during Init."""
+signing secrets, an EventBridge client to publish, and Powertools' REST resolver, which routes its requests and
+maps its errors. Ours builds them during Init."""
+HEALTH_FLOOR = (
+    HTTP_FLOOR
+    + "tls = httpx.create_ssl_context()\n"
+    + "".join(f'boto3.client("{service}")\n' for service in ("secretsmanager", "kms", "sqs", "cloudwatch"))
+)
+"""What the health checker must have built before its first run: the HTTP floor, a TLS context for the Events API
+reachability probe, and a client for each dependency it checks besides the table (secrets, the KMS key, the
+queues and their age metric). Ours builds them during Init."""
 IMPORT_HANDLER = "import app"
 
 
@@ -222,7 +237,12 @@ class Row:
 FLOOR_LABEL = "floor: boto3 + one client + a pydantic model + Logger and Metrics, no project code"
 HTTP_FLOOR_LABEL = "HTTP floor: the floor + httpx (handlers that call PagerDuty)"
 DELIVERY_FLOOR_LABEL = "delivery floor: the HTTP floor + a TLS context + a Secrets Manager client"
-RECEIVER_FLOOR_LABEL = "receiver's delivery floor: the floor + Secrets Manager and EventBridge clients"
+RECEIVER_FLOOR_LABEL = (
+    "receiver's delivery floor: the floor + Secrets Manager and EventBridge clients + Powertools' REST resolver"
+)
+HEALTH_FLOOR_LABEL = (
+    "health checker's delivery floor: the HTTP floor + a TLS context + Secrets Manager, KMS, SQS and CloudWatch clients"
+)
 INIT_LABEL = "Init (import + first setup)"
 FLOORS = {"alert_forwarder": HTTP_FLOOR_LABEL, "webhook_receiver": FLOOR_LABEL, "health_checker": HTTP_FLOOR_LABEL}
 """Each handler's Init is held against the floor of what it must import: the receiver never calls PagerDuty."""
@@ -250,6 +270,7 @@ def measure(packages: Path, naive_packages: Path, runs: int) -> list[Row]:
         HTTP_FLOOR_LABEL: (HTTP_FLOOR, reference),
         DELIVERY_FLOOR_LABEL: (DELIVERY_FLOOR, reference),
         RECEIVER_FLOOR_LABEL: (RECEIVER_FLOOR, reference),
+        HEALTH_FLOOR_LABEL: (HEALTH_FLOOR, reference),
     }
     for function in HANDLER_ENVIRONMENTS:
         outside_lambda = child_environment(function, packages, in_lambda=False)
@@ -535,6 +556,7 @@ def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
     result += [
         against(forwarder_init, DELIVERY_FLOOR_LABEL, at_most=None),
         against(f"webhook_receiver: {INIT_LABEL}", RECEIVER_FLOOR_LABEL, at_most=None),
+        against(f"health_checker: {INIT_LABEL}", HEALTH_FLOOR_LABEL, at_most=None),
         against(NAIVE_INIT_LABEL, HTTP_FLOOR_LABEL, at_most=None),
     ]
     first_name = "alert_forwarder: Init + first alert delivered, CPU"
