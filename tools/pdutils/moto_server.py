@@ -2,13 +2,23 @@
 
 Used by the local stack (``pdutils start``) and by the tests; clients reach it through the standard
 ``AWS_ENDPOINT_URL`` variable, so no code path knows it is not talking to AWS.
+
+The server is moto's own WSGI application on a threaded werkzeug server, as ``moto.server.ThreadedMotoServer``
+runs it, with one difference: DynamoDB requests are served one at a time. DynamoDB applies each conditional
+write atomically; moto's backend checks the condition and then writes without a lock, so two concurrent
+conditional updates of one item can both succeed when a thread switch falls between them (it happens under
+load, and at once with a short ``sys.setswitchinterval``). The rate limiter, the ledger and the circuit rely on
+that atomicity across containers. Other services keep serving concurrently: an SQS long poll must not hold up
+the table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -32,17 +42,51 @@ class MotoEndpoint:
         httpx.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
 
 
+# botocore's JSON protocol names the DynamoDB operation in this header, e.g. "DynamoDB_20120810.UpdateItem".
+DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810."
+WsgiApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class OneDynamoDBRequestAtATime:
+    """WSGI middleware: DynamoDB requests run one at a time, each to the end of its response, as if every item's
+    writes were serialized the way DynamoDB serializes them; any other request passes straight through."""
+
+    def __init__(self, application: WsgiApplication) -> None:
+        self._application = application
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(DYNAMODB_TARGET_PREFIX):
+            return self._application(environ, start_response)
+        with self._lock:
+            response = self._application(environ, start_response)
+            try:
+                return list(response)
+            finally:
+                close = getattr(response, "close", None)  # the WSGI contract: a server closes what it iterated
+                if close is not None:
+                    close()
+
+
 @contextmanager
 def running_moto_server(port: int = 0) -> Iterator[MotoEndpoint]:
     """Start moto on 127.0.0.1 (``port`` 0 picks a free one) and stop it on exit."""
     # Deferred: moto takes a second or more to import, and the commands that only connect to a running stack
     # (``pdutils invoke``) need nothing from this module but the constants above.
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server  # noqa: PLC0415
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    application = OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, application, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True)
+    thread.start()
     try:
-        host, bound_port = server.get_host_and_port()
-        yield MotoEndpoint(url=f"http://{host}:{bound_port}")
+        yield MotoEndpoint(url=f"http://{server.server_address[0]!s}:{server.server_address[1]}")
     finally:
-        server.stop()
+        server.shutdown()
+        thread.join()
+        server.server_close()
