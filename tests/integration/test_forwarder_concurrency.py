@@ -76,9 +76,14 @@ def test_processes_keep_each_routing_key_within_budget(
     assert refused == [], "PagerDuty had to refuse events: a routing key went over its budget"
     per_key = Counter(body["routing_key"] for body in accepted)
     budget = BURST + int(elapsed * (RATE_LIMIT - BURST) / 60) + 1
-    assert set(per_key) == set(ROUTING_KEYS.values())
-    assert all(count <= budget for count in per_key.values()), (per_key, budget)
     sent = Counter((body["routing_key"], body["dedup_key"]) for body in accepted)
+    timeline = [
+        (request.received_at, request.body["routing_key"][:1], request.body["dedup_key"])
+        for request in pd_sim.state.requests
+        if request.path == "/v2/enqueue" and request.status == 202
+    ]
+    assert set(per_key) == set(ROUTING_KEYS.values())
+    assert all(count <= budget for count in per_key.values()), (per_key, budget, elapsed, timeline)
     assert [alert for alert, count in sent.items() if count > 1] == [], "an alert was sent twice"
     queued = forwarder_stack.queued()
     assert queued > 0, ("the budget should have held some alerts back", per_key, elapsed)
