@@ -154,6 +154,94 @@ def test_async_face_counts_failures_and_runs_calls_concurrently(make_circuit: Ca
         circuit.close()
 
 
+class ConsultedBreaker:
+    """Records each time a circuit hands a call to Powertools' breaker (``Circuit.call``, on a worker thread)."""
+
+    def __init__(self, circuit: Circuit, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        decide = circuit.call
+
+        def counted(operation: Callable[[], Any]) -> Any:
+            self.calls += 1
+            return decide(operation)
+
+        monkeypatch.setattr(circuit, "call", counted)
+
+
+def reads_of(table: StateTable) -> list[str]:
+    reads: list[str] = []
+    table.client.meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append("GetItem"))
+    return reads
+
+
+async def answer(value: str) -> str:
+    return value
+
+
+async def unavailable() -> str:
+    fail()
+    return "never"
+
+
+def test_a_closed_circuit_the_cache_vouches_for_sends_without_asking_the_breaker(
+    in_process_state_table: StateTable, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = reads_of(in_process_state_table)
+    now = [1000.0]
+    store = SharedCircuitStore(
+        in_process_state_table.name,
+        client=in_process_state_table.client,
+        random_source=lambda: 0.0,
+        clock=lambda: now[0],
+    )
+    circuit = shared_circuit(in_process_state_table, name, threshold=FAILURE_THRESHOLD, store=store, cache_seconds=10)
+    breaker = ConsultedBreaker(circuit, monkeypatch)
+
+    async def sends() -> list[str]:
+        return list(await asyncio.gather(*(circuit.call_async(functools.partial(answer, f"{i}")) for i in range(3))))
+
+    assert asyncio.run(circuit.call_async(functools.partial(answer, "first"))) == "first"
+    assert (breaker.calls, reads) == (1, ["GetItem"])  # nothing was cached: the breaker decided, after a read
+    now[0] = 1009.0
+    assert asyncio.run(sends()) == ["0", "1", "2"]
+    assert (breaker.calls, reads) == (1, ["GetItem"])
+    now[0] = 1010.0  # the cached state has expired: the breaker decides again, after one read
+    assert asyncio.run(circuit.call_async(functools.partial(answer, "late"))) == "late"
+    assert (breaker.calls, reads) == (2, ["GetItem", "GetItem"])
+    circuit.close()
+
+
+def test_failures_on_the_cached_closed_path_open_the_circuit_and_a_success_resets_their_count(
+    in_process_state_table: StateTable, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    circuit = shared_circuit(in_process_state_table, name, threshold=FAILURE_THRESHOLD, cache_seconds=60)
+    other_container = shared_circuit(in_process_state_table, name, threshold=FAILURE_THRESHOLD)
+    circuit.state()
+    breaker = ConsultedBreaker(circuit, monkeypatch)
+
+    async def scenario() -> None:
+        for _ in range(FAILURE_THRESHOLD - 1):
+            with pytest.raises(PagerDutyUnavailableError):
+                await circuit.call_async(unavailable)
+        assert stored(in_process_state_table, name)["failure_count"]["N"] == str(FAILURE_THRESHOLD - 1)
+        assert await circuit.call_async(functools.partial(answer, "ok")) == "ok"
+        assert stored(in_process_state_table, name)["failure_count"]["N"] == "0"
+        assert breaker.calls == 0
+        for _ in range(FAILURE_THRESHOLD):
+            with pytest.raises(PagerDutyUnavailableError):
+                await circuit.call_async(unavailable)
+        sent: list[str] = []
+        with pytest.raises(CircuitOpenError):
+            await circuit.call_async(lambda: answer(sent.append("sent") or "held"))
+        assert sent == []
+        assert breaker.calls == 1  # open: the breaker, not the cached path, refused it
+
+    asyncio.run(scenario())
+    assert stored(in_process_state_table, name)["state"]["S"] == "OPEN"
+    assert other_container.open_for()
+    circuit.close()
+
+
 def shared_circuit(
     table: StateTable, name: str, *, threshold: int, store: SharedCircuitStore | None = None, cache_seconds: int = 0
 ) -> Circuit:

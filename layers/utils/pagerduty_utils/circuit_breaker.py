@@ -12,9 +12,12 @@ at a time across every process) are Powertools' (``utilities.circuit_breaker``).
   container cache whose expiry is jittered and read through once (no burst of reads when every container's
   cache expires at the same moment, none when ten threads of one container miss it together);
 - ``CircuitOpenError`` (a ``RetryableError`` carrying when to retry) instead of Powertools' exception;
-- ``call_async``: Powertools' breaker is synchronous, so the async face runs it on a worker thread whose
-  protected function waits for the coroutine on the caller's event loop. Every decision (count, trip, elect
-  the prober, close) stays in Powertools; calls still run concurrently, one worker thread per call in flight.
+- ``call_async``: while the container's cached state (fresh, no read needed) says closed, the call runs on the
+  caller's event loop, as Powertools would run it, and only a table write its outcome needs (a failure to
+  count, a count to reset) goes to a thread. Otherwise (no fresh state, open, half-open) Powertools' breaker,
+  which is synchronous, decides on a worker thread whose protected function waits for the coroutine on the
+  loop: electing the prober, probing, closing and reopening stay in Powertools. A healthy send thus costs no
+  thread hand-offs, which matter most where the CPU is scarce (a small Lambda function, a busy container).
 """
 
 from __future__ import annotations
@@ -127,16 +130,27 @@ class SharedCircuitStore(CircuitBreakerDynamoDBPersistence):
             self._failures_seen[name] = failures
         return failures >= threshold and self._open(name, failures)
 
+    def cached_state(self, name: str) -> CircuitState | None:
+        """The state this container read or wrote, while its cache entry is fresh; None when only a read can
+        tell. Never reads the table."""
+        record = self._retrieve_from_cache(name)
+        return None if record is None else record.state
+
+    def knows_failures(self, name: str) -> bool:
+        """Whether this container counted a failure, or read a count above zero, since the last reset."""
+        with self._lock:
+            cached = self._cached(name)
+            return bool(self._failures_seen.get(name) or (cached and cached[1].failure_count))
+
     def record_success(self, name: str) -> None:
         """A call succeeded while closed: reset the shared count, if this container knows it is not zero.
 
         The healthy path writes nothing: only a container that counted a failure, or read a count, resets.
         """
-        with self._lock:
-            seen = self._failures_seen.pop(name, 0)
-            cached = self._cached(name)
-        if not seen and not (cached and cached[1].failure_count):
+        if not self.knows_failures(name):
             return
+        with self._lock:
+            self._failures_seen.pop(name, None)
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -279,13 +293,29 @@ class Circuit:
         return result
 
     async def call_async(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """The async face: the coroutine runs on the caller's loop, the breaker's bookkeeping on a worker."""
+        """The async face: the coroutine always runs on the caller's loop. A closed circuit the container's cache
+        vouches for needs no decision from Powertools; anything else is decided by Powertools on a worker."""
+        shared = self._shared
+        if shared is not None and shared.cached_state(self.name) is CircuitState.CLOSED:
+            return await self._closed_call(operation, shared)
         loop = asyncio.get_running_loop()
 
         def run_on_loop() -> T:
             return asyncio.run_coroutine_threadsafe(_awaited(operation), loop).result()
 
         return await loop.run_in_executor(self._workers(), self.call, run_on_loop)
+
+    async def _closed_call(self, operation: Callable[[], Awaitable[T]], shared: SharedCircuitStore) -> T:
+        """What Powertools does with a call while closed, given that the shared store counts the failures: run
+        it, count a failure (which may open the circuit), reset a known count after a success."""
+        try:
+            result = await operation()
+        except self._failure_types:
+            await asyncio.to_thread(self._count_failure, shared)
+            raise
+        if shared.knows_failures(self.name):
+            await asyncio.to_thread(shared.record_success, self.name)
+        return result
 
     def _counted(self, operation: Callable[[], T], shared: SharedCircuitStore) -> Callable[[], T]:
         """``operation`` with its outcome counted in the shared store while the circuit is closed (Powertools
@@ -296,18 +326,20 @@ class Circuit:
             try:
                 result = operation()
             except self._failure_types:
-                if closed and shared.record_failure(self.name, self._failure_threshold):
-                    _log_transition(
-                        CircuitTransition(
-                            circuit_name=self.name, from_state=CircuitState.CLOSED, to_state=CircuitState.OPEN
-                        )
-                    )
+                if closed:
+                    self._count_failure(shared)
                 raise
             if closed:
                 shared.record_success(self.name)
             return result
 
         return counted
+
+    def _count_failure(self, shared: SharedCircuitStore) -> None:
+        if shared.record_failure(self.name, self._failure_threshold):
+            _log_transition(
+                CircuitTransition(circuit_name=self.name, from_state=CircuitState.CLOSED, to_state=CircuitState.OPEN)
+            )
 
     def close(self) -> None:
         if self._executor is not None:
