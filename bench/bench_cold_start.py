@@ -13,8 +13,8 @@ Programs, interleaved round by round, medians of ``--runs``:
 (b) ``import boto3`` and one client; then the floor: boto3 and one client, a validated pydantic model,
     Powertools' Logger and Metrics, what every handler needs before any code of its own; the HTTP floor, the
     same and httpx, what a handler that calls PagerDuty must import (the forwarder's and health checker's
-    floor; the receiver's is the floor); and for reference the delivery floor, the HTTP floor with a TLS context
-    and a Secrets Manager client: what a forwarder must have built before its first send; the receiver's, the
+    floor; the receiver's is the floor); and each handler's delivery floor: the forwarder's, the HTTP floor with
+    a TLS context and a Secrets Manager client: what it must have built before its first send; the receiver's, the
     floor with Secrets Manager and EventBridge clients and Powertools' REST resolver: what it must have built
     before its first webhook; and the health checker's, the HTTP floor with a TLS context and a client for each
     dependency it checks: what it must have built before its first run;
@@ -27,9 +27,11 @@ Then, with the embedded AWS and the simulator running in child processes, the fi
 invocation (one SQS record, delivered to the simulator) of the forwarder and of the naive forwarder, a fresh
 interpreter and a new alert per sample; and beside them the first alert's floor: the delivery floor, then the
 AWS calls the forwarder made for one alert (recorded once in this process) made again by plain boto3 clients
-and the alert's body posted with httpx, no project code. Targets: each Init at most 1.2x the floor; the first
-alert at most 0.6x the naive forwarder's, and, since that is below the first alert's floor on this harness, at
-most 1.2x that floor (the Init targets' margin).
+and the alert's body posted with httpx, no project code. Targets: each Init at most 1.2x the floor of what it
+imports, and at most 1.2x its delivery floor (what it must have built before its first event: the row says how
+much of the first target that floor leaves for the handler's own code); the first alert at most 0.6x the naive
+forwarder's, and, since that is below the first alert's floor on this harness, at most 1.2x that floor (the
+Init targets' margin).
 
 CPU time (user + system of the child, ``resource.getrusage``) is the steadier figure on a shared machine; wall
 time is beside it. Each child ends with ``os._exit``: Lambda does not stop the interpreter after init, so its
@@ -246,6 +248,14 @@ HEALTH_FLOOR_LABEL = (
 INIT_LABEL = "Init (import + first setup)"
 FLOORS = {"alert_forwarder": HTTP_FLOOR_LABEL, "webhook_receiver": FLOOR_LABEL, "health_checker": HTTP_FLOOR_LABEL}
 """Each handler's Init is held against the floor of what it must import: the receiver never calls PagerDuty."""
+DELIVERY_FLOORS = {
+    "alert_forwarder": DELIVERY_FLOOR_LABEL,
+    "webhook_receiver": RECEIVER_FLOOR_LABEL,
+    "health_checker": HEALTH_FLOOR_LABEL,
+}
+"""And against everything it must have built before its first event, whenever it builds it: the import floor plus
+the clients, TLS context and resolver its first event uses. Building them in the first invocation instead of Init
+would only move them (and out of Init's unthrottled CPU), so this is the floor a handler's Init can approach."""
 
 
 NAIVE_INIT_LABEL = "naive Powertools + official client handler: Init (import)"
@@ -541,24 +551,22 @@ def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
     by_label = {row.label: row for row in rows}
     delivery_floor = by_label[DELIVERY_FLOOR_LABEL]
 
-    def against(label: str, floor_label: str, *, at_most: float | None) -> Figure:
+    def against(label: str, floor_label: str, *, at_most: float | None, note: str = "") -> Figure:
         ours, peer, peer_name = by_label[label], by_label[floor_label], floor_label.partition(":")[0]
         return replace(
             ratio_figure(f"{label}, CPU", ours.cpu_ms, "ms", peer_name, peer.cpu_ms, at_most=at_most),
-            note=f"wall {ours.wall_ms:.0f} ms vs {peer.wall_ms:.0f} ms",
+            note="; ".join(filter(None, (note, f"wall {ours.wall_ms:.0f} ms vs {peer.wall_ms:.0f} ms"))),
         )
 
-    forwarder_init = f"alert_forwarder: {INIT_LABEL}"
     result = [
         against(f"{function.name}: {INIT_LABEL}", FLOORS[function.name], at_most=1.2)
         for function in HANDLER_ENVIRONMENTS
     ]
-    result += [
-        against(forwarder_init, DELIVERY_FLOOR_LABEL, at_most=None),
-        against(f"webhook_receiver: {INIT_LABEL}", RECEIVER_FLOOR_LABEL, at_most=None),
-        against(f"health_checker: {INIT_LABEL}", HEALTH_FLOOR_LABEL, at_most=None),
-        against(NAIVE_INIT_LABEL, HTTP_FLOOR_LABEL, at_most=None),
-    ]
+    for function in HANDLER_ENVIRONMENTS:
+        built, imported = by_label[DELIVERY_FLOORS[function.name]], by_label[FLOORS[function.name]]
+        note = _room_left(built, imported, at_most=1.2)
+        result.append(against(f"{function.name}: {INIT_LABEL}", built.label, at_most=1.2, note=note))
+    result.append(against(NAIVE_INIT_LABEL, HTTP_FLOOR_LABEL, at_most=None))
     first_name = "alert_forwarder: Init + first alert delivered, CPU"
     result += [
         replace(
@@ -593,6 +601,14 @@ def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
         ),
     ]
     return result
+
+
+def _room_left(built: Row, imported: Row, *, at_most: float) -> str:
+    """How much of the import floor's target is left for a handler's own code once what it must build is built."""
+    room = at_most * imported.cpu_ms - built.cpu_ms
+    name = imported.label.partition(":")[0]
+    left = f"leaves {room:.0f} ms for the handler's own code" if room > 0 else "is below it"
+    return f"this floor is {built.cpu_ms / imported.cpu_ms:.2f}x the {name}: {at_most:g}x the {name} {left}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
