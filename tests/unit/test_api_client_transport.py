@@ -10,7 +10,12 @@ import httpx
 import pytest
 
 from pagerduty_utils.api_client import Timeouts, run_async
-from pagerduty_utils.api_client.transport import shared_async_client, shared_client, tls_context
+from pagerduty_utils.api_client.transport import (
+    prepare_async_client,
+    shared_async_client,
+    shared_client,
+    tls_context,
+)
 
 
 def test_sync_client_is_shared_per_timeout_configuration() -> None:
@@ -31,6 +36,18 @@ def test_run_async_keeps_one_loop_so_async_connections_survive_invocations() -> 
     first = run_async(current_client())
     assert run_async(current_client()) is first
     assert run_async(asyncio.sleep(0, result=1)) == 1
+
+
+def test_a_prepared_client_is_the_one_later_sends_use() -> None:
+    timeouts = Timeouts(connect=3.25, read=7.5)
+    prepared = prepare_async_client(timeouts)
+    assert run_async(shared_client_for(timeouts)) is prepared
+    assert prepare_async_client(timeouts) is prepared
+    assert not prepared.is_closed
+
+
+async def shared_client_for(timeouts: Timeouts) -> httpx.AsyncClient:
+    return shared_async_client(timeouts)
 
 
 def test_async_clients_belong_to_their_event_loop() -> None:

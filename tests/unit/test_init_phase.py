@@ -49,22 +49,56 @@ def test_a_failed_build_is_logged_and_not_raised(
     assert "STATE_TABLE_NAME: Field required" in str(record.exc_info[1])
 
 
-def _import_handler(handler: HandlerEnvironment, variables: dict[str, str]) -> tuple[int, str]:
-    """Import the handler in a fresh interpreter; how many dependencies its builder holds, and what it logged."""
+def _run_beside_handler(handler: HandlerEnvironment, variables: dict[str, str], program: str) -> list[str]:
+    """The lines ``program`` prints in a fresh interpreter that can import the handler as ``app``."""
     inherited = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "POWERTOOLS_"))}
     path = os.pathsep.join(
         [str(REPOSITORY / "functions" / handler.name), str(REPOSITORY / "layers" / "utils"), *sys.path[1:]]
     )
     completed = subprocess.run(
-        [sys.executable, "-c", f"import app; print(app.{handler.builder}.cache_info().currsize)"],
+        [sys.executable, "-c", program],
         env={**inherited, **variables, "PYTHONPATH": path},
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     )
-    *logged, built = completed.stdout.strip().splitlines()
+    return completed.stdout.strip().splitlines()
+
+
+def _import_handler(handler: HandlerEnvironment, variables: dict[str, str]) -> tuple[int, str]:
+    """Import the handler in a fresh interpreter; how many dependencies its builder holds, and what it logged."""
+    *logged, built = _run_beside_handler(
+        handler, variables, f"import app; print(app.{handler.builder}.cache_info().currsize)"
+    )
     return int(built), "\n".join(logged)
+
+
+COUNT_ASYNC_CLIENTS = """
+import httpx
+created = []
+class CountedAsyncClient(httpx.AsyncClient):
+    def __init__(self, *args, **kwargs):
+        created.append(kwargs.get("timeout"))
+        super().__init__(*args, **kwargs)
+httpx.AsyncClient = CountedAsyncClient
+import app
+print(len(created))
+from pagerduty_utils.api_client import AsyncEventsClient
+from pagerduty_utils.settings import ForwarderSettings, load_settings
+AsyncEventsClient.from_settings(load_settings(ForwarderSettings)).prepare()
+print(len(created))
+"""
+
+
+def test_in_lambda_the_forwarder_creates_the_http_client_of_its_first_send_during_init() -> None:
+    forwarder = next(handler for handler in HANDLER_ENVIRONMENTS if handler.name == "alert_forwarder")
+
+    during_init, after_first_send_setup = _run_beside_handler(
+        forwarder, forwarder.variables(in_lambda=True), COUNT_ASYNC_CLIENTS
+    )
+
+    assert (during_init, after_first_send_setup) == ("1", "1")
 
 
 @pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)

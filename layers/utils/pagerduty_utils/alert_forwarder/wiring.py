@@ -36,7 +36,6 @@ from pagerduty_utils.api_client import (
     run_async,
 )
 from pagerduty_utils.api_client.retry import LambdaContextLike, RetryPolicy
-from pagerduty_utils.api_client.transport import tls_context
 from pagerduty_utils.circuit_breaker import Circuit, SharedCircuitStore
 from pagerduty_utils.config_parser import RoutingRules
 from pagerduty_utils.data_transformer import TransformOptions
@@ -101,8 +100,9 @@ class PagerDutySender:
 def build_forwarder(settings: ForwarderSettings, *, sender: PagerDutySender | None = None) -> Forwarder:
     """The production forwarder for ``settings`` (``sender`` replaces the PagerDuty client, e.g. in benchmarks)."""
     if sender is None:
-        tls_context()  # the CA bundle is loaded now (during Init in Lambda) instead of by the first send
-        sender = PagerDutySender(AsyncEventsClient.from_settings(settings))
+        client = AsyncEventsClient.from_settings(settings)
+        client.prepare()  # the pooled client and its CA bundle now (during Init in Lambda), not in the first send
+        sender = PagerDutySender(client)
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb")
     secrets.prepare([settings.routing_keys_secret_id], session=session)

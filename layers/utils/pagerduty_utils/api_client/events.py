@@ -25,6 +25,7 @@ from pagerduty_utils.api_client.transport import (
     Exchange,
     Timeouts,
     asend_with_retry,
+    prepare_async_client,
     send_with_retry,
     shared_async_client,
     shared_client,
@@ -140,6 +141,12 @@ class AsyncEventsClient(_EventsClientBase):
     def __init__(self, base_url: str, *, http_client: httpx.AsyncClient | None = None, **options: Any) -> None:
         super().__init__(base_url, **options)
         self._http_client = http_client
+
+    def prepare(self) -> None:
+        """Create the pooled client the first send would create (``prepare_async_client``); call it outside any
+        running event loop, as a handler's builder runs."""
+        if self._http_client is None:
+            prepare_async_client(self.timeouts)
 
     async def send(self, event: AlertEvent, *, deadline: float | None = None) -> EventResult:
         return await self._send(self._prepare_alert(event), deadline)

@@ -71,8 +71,8 @@ def tls_context() -> SSLContext:
     SSL_CERT_FILE / SSL_CERT_DIR).
 
     Creating one loads the CA bundle, about 20 ms of CPU, and httpx would create one per client: per timeout
-    configuration and per event loop. The builders call this during Lambda's Init (``init_phase``), where the CPU
-    is not throttled, rather than leaving it to the first send.
+    configuration and per event loop. The builders create it during Lambda's Init (``init_phase``), where the CPU
+    is not throttled, rather than leaving it to the first send: directly, or with ``prepare_async_client``.
     """
     return httpx.create_ssl_context()
 
@@ -103,6 +103,19 @@ def shared_async_client(timeouts: Timeouts) -> httpx.AsyncClient:
             timeout=timeouts.clipped(None), limits=POOL_LIMITS, verify=tls_context()
         )
     return client
+
+
+def prepare_async_client(timeouts: Timeouts) -> httpx.AsyncClient:
+    """The pooled async client that sends run through ``run_async`` will use for these timeouts, created now.
+
+    Creating it imports and builds httpx's transport (about 20 ms of CPU) and loads the TLS context; the builders
+    call this during Lambda's Init (``init_phase``) rather than leaving it to the first send. No connection opens.
+    """
+    return run_async(_current_async_client(timeouts))
+
+
+async def _current_async_client(timeouts: Timeouts) -> httpx.AsyncClient:
+    return shared_async_client(timeouts)
 
 
 def run_async(coroutine: Coroutine[Any, Any, ResultT]) -> ResultT:
