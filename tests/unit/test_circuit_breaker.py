@@ -283,6 +283,33 @@ def test_a_success_ends_the_run_of_failures_for_every_container(in_process_state
     assert (item["state"]["S"], item["failure_count"]["N"]) == ("CLOSED", "2")
 
 
+def writes_of(table: StateTable) -> list[str]:
+    writes: list[str] = []
+    table.client.meta.events.register("before-call.dynamodb.UpdateItem", lambda **_: writes.append("UpdateItem"))
+    return writes
+
+
+@pytest.mark.parametrize("known", ["counted here", "read from the table"])
+def test_once_the_count_is_reset_later_successes_write_nothing(
+    in_process_state_table: StateTable, name: str, known: str
+) -> None:
+    circuit = shared_circuit(in_process_state_table, name, threshold=5, cache_seconds=60)
+    counter = circuit if known == "counted here" else shared_circuit(in_process_state_table, name, threshold=5)
+    for _ in range(2):
+        with pytest.raises(PagerDutyUnavailableError):
+            counter.call(fail)
+    circuit.state()  # the container's cache holds the count when another container counted it
+    writes = writes_of(in_process_state_table)
+
+    async def successes() -> list[str]:
+        return [await circuit.call_async(functools.partial(answer, f"{index}")) for index in range(4)]
+
+    assert asyncio.run(successes()) == ["0", "1", "2", "3"]
+    assert writes == ["UpdateItem"]
+    assert stored(in_process_state_table, name)["failure_count"]["N"] == "0"
+    circuit.close()
+
+
 def test_the_probe_lease_outlives_the_probe(in_process_state_table: StateTable, name: str) -> None:
     store = SharedCircuitStore(
         in_process_state_table.name, client=in_process_state_table.client, probe_lease_seconds=600

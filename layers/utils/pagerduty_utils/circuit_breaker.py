@@ -23,6 +23,7 @@ at a time across every process) are Powertools' (``utilities.circuit_breaker``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import threading
 import time
@@ -149,8 +150,6 @@ class SharedCircuitStore(CircuitBreakerDynamoDBPersistence):
         """
         if not self.knows_failures(name):
             return
-        with self._lock:
-            self._failures_seen.pop(name, None)
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -160,11 +159,20 @@ class SharedCircuitStore(CircuitBreakerDynamoDBPersistence):
                 ExpressionAttributeNames={"#state": self.state_attr, "#failures": self.failure_count_attr},
                 ExpressionAttributeValues={":closed": {"S": str(CircuitState.CLOSED)}, ":zero": {"N": "0"}},
             )
-        except ClientError as exc:
-            if not _condition_failed(exc):
+        except (ClientError, BotoCoreError) as exc:
+            if not (isinstance(exc, ClientError) and _condition_failed(exc)):
                 logger.warning("circuit failures not reset", extra={"circuit": name, "reason": type(exc).__name__})
-        except BotoCoreError as exc:
-            logger.warning("circuit failures not reset", extra={"circuit": name, "reason": type(exc).__name__})
+                return  # the next success tries again
+        self._forget_failures(name)
+
+    def _forget_failures(self, name: str) -> None:
+        """The shared count is zero now (reset, or found so): the next successes have nothing to reset."""
+        with self._lock:
+            self._failures_seen.pop(name, None)
+            cached = self._cached(name)
+            if cached is not None and cached[1].failure_count:
+                expires, record = cached
+                self._cache[self._cache_key(name)] = (expires, dataclasses.replace(record, failure_count=0))
 
     def _open(self, name: str, failures: int) -> bool:
         """Closed to open, only if still closed: of several containers crossing the threshold, one opens it."""
