@@ -231,8 +231,13 @@ def test_failures_on_the_cached_closed_path_open_the_circuit_and_a_success_reset
             with pytest.raises(PagerDutyUnavailableError):
                 await circuit.call_async(unavailable)
         sent: list[str] = []
+
+        async def send() -> str:
+            sent.append("sent")
+            return "sent"
+
         with pytest.raises(CircuitOpenError):
-            await circuit.call_async(lambda: answer(sent.append("sent") or "held"))
+            await circuit.call_async(send)
         assert sent == []
         assert breaker.calls == 1  # open: the breaker, not the cached path, refused it
 
