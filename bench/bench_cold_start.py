@@ -15,10 +15,9 @@ Programs, interleaved round by round, medians of ``--runs``:
     same and httpx, what a handler that calls PagerDuty must import (the forwarder's and health checker's
     floor; the receiver's is the floor); and each handler's delivery floor: the forwarder's, the HTTP floor with
     a TLS context, an async HTTP client and a Secrets Manager client: what it must have built before its first
-    send; the receiver's, the
-    floor with Secrets Manager and EventBridge clients and Powertools' REST resolver: what it must have built
-    before its first webhook; and the health checker's, the HTTP floor with a TLS context and a client for each
-    dependency it checks: what it must have built before its first run;
+    send; the receiver's, the floor with Secrets Manager and EventBridge clients and Powertools' REST resolver:
+    what it must have built before its first webhook; and the health checker's, the HTTP floor with a TLS context
+    and a client for each dependency it checks: what it must have built before its first run;
 (c) ``import app`` outside Lambda (AWS_LAMBDA_FUNCTION_NAME unset): the modules alone, nothing built;
 (d) ``import app`` in Lambda's environment: Lambda's Init, where the handler builds its dependencies (settings
     loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself;

@@ -28,8 +28,11 @@ def test_sync_client_is_shared_per_timeout_configuration() -> None:
     assert shared_client(timeouts) is not client
 
 
-async def current_client() -> httpx.AsyncClient:
-    return shared_async_client(Timeouts(connect=2.5, read=6.0))
+DEFAULT_TIMEOUTS = Timeouts(connect=2.5, read=6.0)
+
+
+async def current_client(timeouts: Timeouts = DEFAULT_TIMEOUTS) -> httpx.AsyncClient:
+    return shared_async_client(timeouts)
 
 
 def test_run_async_keeps_one_loop_so_async_connections_survive_invocations() -> None:
@@ -41,13 +44,9 @@ def test_run_async_keeps_one_loop_so_async_connections_survive_invocations() -> 
 def test_a_prepared_client_is_the_one_later_sends_use() -> None:
     timeouts = Timeouts(connect=3.25, read=7.5)
     prepared = prepare_async_client(timeouts)
-    assert run_async(shared_client_for(timeouts)) is prepared
+    assert run_async(current_client(timeouts)) is prepared
     assert prepare_async_client(timeouts) is prepared
     assert not prepared.is_closed
-
-
-async def shared_client_for(timeouts: Timeouts) -> httpx.AsyncClient:
-    return shared_async_client(timeouts)
 
 
 def test_async_clients_belong_to_their_event_loop() -> None:

@@ -79,7 +79,7 @@ import httpx
 created = []
 class CountedAsyncClient(httpx.AsyncClient):
     def __init__(self, *args, **kwargs):
-        created.append(kwargs.get("timeout"))
+        created.append(self)
         super().__init__(*args, **kwargs)
 httpx.AsyncClient = CountedAsyncClient
 import app
