@@ -101,6 +101,39 @@ def test_in_lambda_the_forwarder_creates_the_http_client_of_its_first_send_durin
     assert (during_init, after_first_send_setup) == ("1", "1")
 
 
+BUILT_VALIDATORS = """
+import app, pydantic
+def subclasses(model):
+    for subclass in model.__subclasses__():
+        yield subclass
+        yield from subclasses(subclass)
+built = [model for model in subclasses(pydantic.BaseModel) if model.__pydantic_complete__]
+names = {f"{model.__module__}.{model.__qualname__}" for model in built}
+print(" ".join(sorted(name for name in names if name.startswith("pagerduty_utils."))))
+"""
+# What the forwarder's Init validates (its settings, its routing rules) and what every alert is built into. Any other
+# model of the layer builds its validator with the first event that needs it: a validator costs its Init.
+FORWARDER_INIT_VALIDATORS = {
+    "pagerduty_utils.settings.ForwarderSettings",
+    "pagerduty_utils.config_parser.routing_rules.RoutingDocument",
+    "pagerduty_utils.config_parser.routing_rules.RuleMatch",
+    "pagerduty_utils.config_parser.routing_rules.RouteDecision",
+    "pagerduty_utils.data_transformer.model.NormalizedAlert",
+    "pagerduty_utils.pagerduty_events.AlertEvent",
+    "pagerduty_utils.pagerduty_events.AlertPayload",
+    "pagerduty_utils.pagerduty_events.Image",
+    "pagerduty_utils.pagerduty_events.Link",
+}
+
+
+def test_in_lambda_the_forwarder_builds_only_the_validators_of_its_settings_rules_and_every_alert() -> None:
+    forwarder = next(handler for handler in HANDLER_ENVIRONMENTS if handler.name == "alert_forwarder")
+
+    [built] = _run_beside_handler(forwarder, forwarder.variables(in_lambda=True), BUILT_VALIDATORS)
+
+    assert set(built.split()) == FORWARDER_INIT_VALIDATORS
+
+
 @pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)
 def test_in_lambda_importing_the_handler_builds_its_dependencies(handler: HandlerEnvironment) -> None:
     built, logged = _import_handler(handler, handler.variables(in_lambda=True))

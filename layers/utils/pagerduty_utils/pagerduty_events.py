@@ -79,7 +79,8 @@ class AlertEvent(BaseModel):
 class ChangeEvent(BaseModel):
     """One Events API v2 change event (``/v2/change/enqueue``)."""
 
-    model_config = ConfigDict(frozen=True)
+    # defer_build: only deployments become change events, so an alert's cold start never builds this validator.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     routing_key: str = Field(repr=False)
     summary: str

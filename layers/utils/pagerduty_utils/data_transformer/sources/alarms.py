@@ -109,7 +109,8 @@ class AlarmStateChange(SourceModel):
     alarm_name: str = Field(alias="alarmName", min_length=1)
     state: AlarmStateSnapshot
     previous_state: AlarmStateSnapshot | None = Field(default=None, alias="previousState")
-    configuration: AlarmConfiguration = AlarmConfiguration()
+    # A factory, not an instance: a default built here would build the model's validator at import.
+    configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)
 
 
 class CloudWatchAlarmStateChangeEvent(EventBridgeModel):
