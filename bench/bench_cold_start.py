@@ -14,8 +14,8 @@ Programs, interleaved round by round, medians of ``--runs``:
     Powertools' Logger and Metrics, what every handler needs before any code of its own; the HTTP floor, the
     same and httpx, what a handler that calls PagerDuty must import (the forwarder's and health checker's
     floor; the receiver's is the floor); and each handler's delivery floor: the forwarder's, the HTTP floor with
-    a TLS context, an async HTTP client and a Secrets Manager client: what it must have built before its first
-    send; the receiver's, the floor with Secrets Manager and EventBridge clients and Powertools' REST resolver:
+    asyncio, a TLS context, an async HTTP client and a Secrets Manager client: what it must have built before its
+    first send; the receiver's, the floor with Secrets Manager and EventBridge clients and Powertools' REST resolver:
     what it must have built before its first webhook; and the health checker's, the HTTP floor with a TLS context
     and a client for each dependency it checks: what it must have built before its first run;
 (c) ``import app`` outside Lambda (AWS_LAMBDA_FUNCTION_NAME unset): the modules alone, nothing built;
@@ -65,7 +65,7 @@ from unittest import mock
 
 import httpx
 
-from pdutils.testing.bench_report import Figure, emit, ratio_figure
+from pdutils.testing.bench_report import Figure, emit, ratio_figure, round_spread
 from pdutils.testing.lambda_environments import HANDLER_ENVIRONMENTS, HandlerEnvironment
 from pdutils.testing.layer_build import deployed_packages
 
@@ -91,16 +91,17 @@ HTTP_FLOOR = FLOOR + "import httpx\n"
 """The floor of a handler that calls PagerDuty (forwarder, health checker): the same and httpx."""
 DELIVERY_FLOOR = (
     HTTP_FLOOR
-    + "tls = httpx.create_ssl_context()\nclient = httpx.AsyncClient(verify=tls)\n"
+    + "import asyncio\ntls = httpx.create_ssl_context()\nclient = httpx.AsyncClient(verify=tls)\n"
     + 'secretsmanager = boto3.client("secretsmanager")\n'
 )
-"""What a forwarder must have built before its first send, whenever it builds it: the HTTP floor, a TLS context
-(the CA bundle loaded), the async HTTP client that sends (httpx's transport built) and a Secrets Manager client for
-the routing keys. Ours builds them during Init."""
+"""What a forwarder must have built before its first send, whenever it builds it: the HTTP floor, asyncio (the event
+loop an async client sends on: a batch's alerts go out concurrently, as the bare-httpx bound sends them), a TLS
+context (the CA bundle loaded), the async HTTP client that sends (httpx's transport built) and a Secrets Manager
+client for the routing keys. Ours builds them during Init."""
 FIRST_ALERT_FLOOR = (
     DELIVERY_FLOOR
     + """
-import asyncio, base64, json, sys
+import base64, json, sys
 from botocore import xform_name
 from botocore.exceptions import ClientError
 def untagged(value):
@@ -235,14 +236,28 @@ def timed_child(program: str, environment: Mapping[str, str], *, stdin: str = ""
 
 @dataclass(frozen=True)
 class Row:
+    """A program's medians, and its CPU time round by round (a round runs each program once, in the same order)."""
+
     label: str
     cpu_ms: float
     wall_ms: float
+    cpu_rounds: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, label: str, samples: Sequence[Sample]) -> Row:
+        return cls(
+            label,
+            statistics.median(sample.cpu_ms for sample in samples),
+            statistics.median(sample.wall_ms for sample in samples),
+            tuple(sample.cpu_ms for sample in samples),
+        )
 
 
 FLOOR_LABEL = "floor: boto3 + one client + a pydantic model + Logger and Metrics, no project code"
 HTTP_FLOOR_LABEL = "HTTP floor: the floor + httpx (handlers that call PagerDuty)"
-DELIVERY_FLOOR_LABEL = "delivery floor: the HTTP floor + a TLS context, an async HTTP client, a Secrets Manager client"
+DELIVERY_FLOOR_LABEL = (
+    "delivery floor: the HTTP floor + asyncio, a TLS context, an async HTTP client, a Secrets Manager client"
+)
 RECEIVER_FLOOR_LABEL = (
     "receiver's delivery floor: the floor + Secrets Manager and EventBridge clients + Powertools' REST resolver"
 )
@@ -297,14 +312,7 @@ def measure(packages: Path, naive_packages: Path, runs: int) -> list[Row]:
     for _ in range(runs):
         for label, (program, environment) in programs.items():
             samples[label].append(timed_child(program, environment))
-    return [
-        Row(
-            label,
-            statistics.median(sample.cpu_ms for sample in values),
-            statistics.median(sample.wall_ms for sample in values),
-        )
-        for label, values in samples.items()
-    ]
+    return [Row.of(label, values) for label, values in samples.items()]
 
 
 def print_table(rows: Sequence[Row], runs: int) -> None:
@@ -445,9 +453,9 @@ assert not (response or {}).get("batchItemFailures"), response
 
 @dataclass(frozen=True)
 class FirstAlert:
-    ours: Sample
-    naive: Sample
-    floor: Sample
+    ours: Row
+    naive: Row
+    floor: Row
     aws_calls: str
     """The floor's AWS calls, by operation: the forwarder's for one alert."""
 
@@ -532,15 +540,8 @@ def first_alert(packages: Path, naive_packages: Path, runs: int) -> FirstAlert:
                 samples["floor"].append(sample)
     calls = Counter(request.operation for request in work["before"] + work["after"])
     return FirstAlert(
-        **{label: median_sample(values) for label, values in samples.items()},
+        **{label: Row.of(label, values) for label, values in samples.items()},
         aws_calls=", ".join(f"{operation} {count}" for operation, count in sorted(calls.items())),
-    )
-
-
-def median_sample(samples: Sequence[Sample]) -> Sample:
-    return Sample(
-        cpu_ms=statistics.median(sample.cpu_ms for sample in samples),
-        wall_ms=statistics.median(sample.wall_ms for sample in samples),
     )
 
 
@@ -556,11 +557,8 @@ def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
     delivery_floor = by_label[DELIVERY_FLOOR_LABEL]
 
     def against(label: str, floor_label: str, *, at_most: float | None, note: str = "") -> Figure:
-        ours, peer, peer_name = by_label[label], by_label[floor_label], floor_label.partition(":")[0]
-        return replace(
-            ratio_figure(f"{label}, CPU", ours.cpu_ms, "ms", peer_name, peer.cpu_ms, at_most=at_most),
-            note="; ".join(filter(None, (note, f"wall {ours.wall_ms:.0f} ms vs {peer.wall_ms:.0f} ms"))),
-        )
+        peer_name = floor_label.partition(":")[0]
+        return paired(f"{label}, CPU", by_label[label], by_label[floor_label], peer_name, at_most=at_most, note=note)
 
     result = [
         against(f"{function.name}: {INIT_LABEL}", FLOORS[function.name], at_most=1.2)
@@ -573,10 +571,7 @@ def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
     result.append(against(NAIVE_INIT_LABEL, HTTP_FLOOR_LABEL, at_most=None))
     first_name = "alert_forwarder: Init + first alert delivered, CPU"
     result += [
-        replace(
-            ratio_figure(first_name, first.ours.cpu_ms, "ms", NAIVE, first.naive.cpu_ms, at_most=0.6),
-            note=f"wall {first.ours.wall_ms:.0f} ms vs {first.naive.wall_ms:.0f} ms",
-        ),
+        paired(first_name, first.ours, first.naive, NAIVE, at_most=0.6),
         replace(
             ratio_figure(
                 "delivery floor (no project code, nothing sent), CPU",
@@ -588,23 +583,34 @@ def figures(rows: Sequence[Row], first: FirstAlert) -> list[Figure]:
             ),
             note="what any forwarder built on these components pays before its first alert",
         ),
-        replace(
-            ratio_figure(FIRST_ALERT_FLOOR_NAME, first.floor.cpu_ms, "ms", NAIVE, first.naive.cpu_ms, at_most=None),
-            note=f"the floor's AWS calls: {first.aws_calls}; wall {first.floor.wall_ms:.0f} ms",
+        paired(
+            FIRST_ALERT_FLOOR_NAME,
+            first.floor,
+            first.naive,
+            NAIVE,
+            at_most=None,
+            note=f"the floor's AWS calls: {first.aws_calls}",
         ),
-        replace(
-            ratio_figure(
-                first_name,
-                first.ours.cpu_ms,
-                "ms",
-                FIRST_ALERT_FLOOR_NAME.partition(" (")[0],
-                first.floor.cpu_ms,
-                at_most=1.2,
-            ),
+        paired(
+            first_name,
+            first.ours,
+            first.floor,
+            FIRST_ALERT_FLOOR_NAME.partition(" (")[0],
+            at_most=1.2,
             note="the target of 0.6x the naive forwarder is below this floor; 1.2x is the Init targets' margin",
         ),
     ]
     return result
+
+
+def paired(name: str, ours: Row, peer: Row, peer_name: str, *, at_most: float | None, note: str = "") -> Figure:
+    """``ours`` against ``peer``, timed in the same rounds: judged on the ratio of their medians (CPU time), the
+    round-by-round spread and the wall times beside it."""
+    walls = f"wall {ours.wall_ms:.0f} ms vs {peer.wall_ms:.0f} ms"
+    return replace(
+        ratio_figure(name, ours.cpu_ms, "ms", peer_name, peer.cpu_ms, at_most=at_most),
+        note="; ".join(filter(None, (note, round_spread(ours.cpu_rounds, peer.cpu_rounds), walls))),
+    )
 
 
 def _room_left(built: Row, imported: Row, *, at_most: float) -> str:

@@ -8,6 +8,7 @@ into one table. A new benchmark joins that table by following the same conventio
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -40,6 +41,16 @@ def ratio_figure(name: str, value: float, unit: str, peer: str, peer_value: floa
     """A figure judged by its ratio to the peer: met when ``value / peer_value <= at_most``."""
     met = None if at_most is None else value <= at_most * peer_value
     return Figure(name, value, unit, peer, peer_value, f"<= {at_most:g}x" if at_most is not None else "", met)
+
+
+def round_spread(ours: Sequence[float], peer: Sequence[float]) -> str:
+    """The middle half of the ratio ``ours / peer`` taken round by round (the two measured in the same rounds):
+    how far the machine's noise moves a ratio that a single run reports as one figure."""
+    ratios = [mine / theirs for mine, theirs in zip(ours, peer, strict=True)]
+    if len(ratios) < 4:  # quartiles of fewer rounds say nothing
+        return ""
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return f"round by round {low:.2f}-{high:.2f}x (middle half)"
 
 
 def emit(figures: Sequence[Figure], *, as_json: bool, stream: TextIO = sys.stdout) -> None:
