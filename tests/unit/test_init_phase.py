@@ -101,6 +101,41 @@ def test_in_lambda_the_forwarder_creates_the_http_client_of_its_first_send_durin
     assert (during_init, after_first_send_setup) == ("1", "1")
 
 
+FIRST_SEND_MODULES = """
+import sys, threading, http.server
+import app
+from pagerduty_utils.api_client import AsyncEventsClient
+from pagerduty_utils.api_client.transport import run_async
+from pagerduty_utils.pagerduty_events import AlertEvent, EventAction
+from pagerduty_utils.settings import ForwarderSettings, load_settings
+class Accepted(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b'{"status": "success", "message": "Event processed", "dedup_key": "first"}'
+        self.send_response(202)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Accepted)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+timeouts = AsyncEventsClient.from_settings(load_settings(ForwarderSettings)).timeouts
+client = AsyncEventsClient(f"http://127.0.0.1:{server.server_port}", timeouts=timeouts)
+loaded = set(sys.modules)
+run_async(client.send(AlertEvent(routing_key="r" * 32, event_action=EventAction.RESOLVE, dedup_key="first")))
+print("first send imported:", *sorted(name for name in set(sys.modules) - loaded if name.startswith(("anyio", "http"))))
+"""
+
+
+def test_in_lambda_the_forwarder_loads_the_async_stack_of_its_first_send_during_init() -> None:
+    forwarder = next(handler for handler in HANDLER_ENVIRONMENTS if handler.name == "alert_forwarder")
+
+    lines = _run_beside_handler(forwarder, forwarder.variables(in_lambda=True), FIRST_SEND_MODULES)
+
+    assert lines[-1] == "first send imported:"
+
+
 BUILT_VALIDATORS = """
 import app, pydantic
 def subclasses(model):
