@@ -14,10 +14,11 @@ Programs, interleaved round by round, medians of ``--runs``:
     Powertools' Logger and Metrics, what every handler needs before any code of its own; the HTTP floor, the
     same and httpx, what a handler that calls PagerDuty must import (the forwarder's and health checker's
     floor; the receiver's is the floor); and each handler's delivery floor: the forwarder's, the HTTP floor with
-    asyncio, a TLS context, an async HTTP client and a Secrets Manager client: what it must have built before its
-    first send; the receiver's, the floor with Secrets Manager and EventBridge clients and Powertools' REST resolver:
-    what it must have built before its first webhook; and the health checker's, the HTTP floor with a TLS context
-    and a client for each dependency it checks: what it must have built before its first run;
+    an event loop, a TLS context, an async HTTP client and its anyio backend, and a Secrets Manager client: what
+    it must have built before its first send; the receiver's, the floor with Secrets Manager and EventBridge
+    clients and Powertools' REST resolver: what it must have built before its first webhook; and the health
+    checker's, the HTTP floor with a TLS context and a client for each dependency it checks: what it must have
+    built before its first run;
 (c) ``import app`` outside Lambda (AWS_LAMBDA_FUNCTION_NAME unset): the modules alone, nothing built;
 (d) ``import app`` in Lambda's environment: Lambda's Init, where the handler builds its dependencies (settings
     loaded, clients built, no network I/O; ``pagerduty_utils.init_phase``), checked by the program itself;
@@ -92,12 +93,14 @@ HTTP_FLOOR = FLOOR + "import httpx\n"
 DELIVERY_FLOOR = (
     HTTP_FLOOR
     + "import asyncio\ntls = httpx.create_ssl_context()\nclient = httpx.AsyncClient(verify=tls)\n"
+    + "import anyio\nloop = asyncio.new_event_loop()\nloop.run_until_complete(anyio.sleep(0))\n"
     + 'secretsmanager = boto3.client("secretsmanager")\n'
 )
-"""What a forwarder must have built before its first send, whenever it builds it: the HTTP floor, asyncio (the event
-loop an async client sends on: a batch's alerts go out concurrently, as the bare-httpx bound sends them), a TLS
-context (the CA bundle loaded), the async HTTP client that sends (httpx's transport built) and a Secrets Manager
-client for the routing keys. Ours builds them during Init."""
+"""What a forwarder must have built before its first send, whenever it builds it: the HTTP floor, an asyncio event
+loop (a batch's alerts go out concurrently, as the bare-httpx bound sends them), a TLS context (the CA bundle
+loaded), the async HTTP client that sends (httpx's transport built), anyio's asyncio backend (which that client's
+pool runs on, loaded by the first await through anyio) and a Secrets Manager client for the routing keys. Ours
+builds them during Init."""
 FIRST_ALERT_FLOOR = (
     DELIVERY_FLOOR
     + """
@@ -117,7 +120,7 @@ def make(calls):
 async def post():
     (await client.post(work["url"], json=work["body"])).raise_for_status()
 make(work["before"])
-asyncio.run(post())
+loop.run_until_complete(post())
 make(work["after"])
 """
 )
@@ -256,7 +259,8 @@ class Row:
 FLOOR_LABEL = "floor: boto3 + one client + a pydantic model + Logger and Metrics, no project code"
 HTTP_FLOOR_LABEL = "HTTP floor: the floor + httpx (handlers that call PagerDuty)"
 DELIVERY_FLOOR_LABEL = (
-    "delivery floor: the HTTP floor + asyncio, a TLS context, an async HTTP client, a Secrets Manager client"
+    "delivery floor: the HTTP floor + an event loop, a TLS context, an async HTTP client and its anyio backend,"
+    " a Secrets Manager client"
 )
 RECEIVER_FLOOR_LABEL = (
     "receiver's delivery floor: the floor + Secrets Manager and EventBridge clients + Powertools' REST resolver"
