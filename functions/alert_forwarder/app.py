@@ -10,10 +10,13 @@ Init's full vCPU makes it cheapest (``init_phase``), elsewhere on the first invo
 
 from __future__ import annotations
 
+from pagerduty_utils.init_phase import build_during_init, pause_collection
+
+pause_collection()  # before the handler's imports: Init runs uncollected, see pagerduty_utils.init_phase
+
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pagerduty_utils.init_phase import build_during_init
 from pagerduty_utils.observability import logger, metrics, tracer
 from pagerduty_utils.settings import ForwarderSettings, load_settings
 

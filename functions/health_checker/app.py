@@ -7,6 +7,10 @@ invocation) and accepts a ready monitor from tests.
 
 from __future__ import annotations
 
+from pagerduty_utils.init_phase import build_during_init, pause_collection
+
+pause_collection()  # before the handler's imports: Init runs uncollected, see pagerduty_utils.init_phase
+
 from functools import cache
 from typing import Any
 
@@ -14,7 +18,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pagerduty_utils.health_monitor.monitor import HealthMonitor
 from pagerduty_utils.health_monitor.wiring import HealthDependencies, build_monitor
-from pagerduty_utils.init_phase import build_during_init
 from pagerduty_utils.metrics_collector import metrics_collector
 from pagerduty_utils.observability import logger, metrics, tracer
 from pagerduty_utils.settings import HealthSettings, load_settings

@@ -8,6 +8,10 @@ elsewhere on the first invocation; tests pass ``dependencies`` instead.
 
 from __future__ import annotations
 
+from pagerduty_utils.init_phase import build_during_init, pause_collection
+
+pause_collection()  # before the handler's imports: Init runs uncollected, see pagerduty_utils.init_phase
+
 import functools
 import json
 import warnings
@@ -22,7 +26,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pagerduty_utils.audit_logger import audit_logger
 from pagerduty_utils.error_handler import PROBLEM_CONTENT_TYPE, problem_for, register_error_handlers
 from pagerduty_utils.exceptions import ValidationError
-from pagerduty_utils.init_phase import build_during_init
 from pagerduty_utils.observability import logger, metrics, tracer
 from pagerduty_utils.settings import ReceiverSettings, load_settings
 from pagerduty_utils.webhook_processor.api_gateway import (

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pagerduty_utils.exceptions import ConfigurationError
-from pagerduty_utils.init_phase import IN_LAMBDA_VARIABLE, build_during_init
+from pagerduty_utils.init_phase import IN_LAMBDA_VARIABLE, build_during_init, pause_collection
 from pdutils.testing.lambda_environments import HANDLER_ENVIRONMENTS, HandlerEnvironment
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def collector_restored() -> Iterator[None]:
+    """A build in Lambda freezes this process's objects and a pause stops the collector: undo both afterwards."""
+    yield
+    gc.unfreeze()
+    gc.enable()
 
 
 def test_outside_lambda_nothing_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,6 +43,29 @@ def test_in_lambda_the_builder_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert builds == ["built"]
 
 
+def test_in_lambda_the_builder_runs_uncollected_and_what_it_built_is_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(IN_LAMBDA_VARIABLE, "alert-forwarder")
+    built: list[object] = []
+
+    def build() -> None:
+        built.append({"collector running": gc.isenabled()})
+
+    assert build_during_init(build) is True
+    assert built == [{"collector running": False}]
+    assert gc.isenabled()
+    assert not any(item is built[0] for item in gc.get_objects())  # in the permanent generation
+
+
+def test_pausing_collection_is_for_lambda_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(IN_LAMBDA_VARIABLE, raising=False)
+    pause_collection()
+    assert gc.isenabled()
+
+    monkeypatch.setenv(IN_LAMBDA_VARIABLE, "alert-forwarder")
+    pause_collection()
+    assert not gc.isenabled()
+
+
 def test_a_failed_build_is_logged_and_not_raised(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -42,6 +75,7 @@ def test_a_failed_build_is_logged_and_not_raised(
         raise ConfigurationError("invalid configuration for ForwarderSettings: STATE_TABLE_NAME: Field required")
 
     assert build_during_init(failing_build) is False
+    assert gc.isenabled()
     [record] = caplog.records
     assert record.levelname == "ERROR"
     assert "setup failed during init" in record.getMessage()
@@ -167,6 +201,29 @@ def test_in_lambda_the_forwarder_builds_only_the_validators_of_its_settings_rule
     [built] = _run_beside_handler(forwarder, forwarder.variables(in_lambda=True), BUILT_VALIDATORS)
 
     assert set(built.split()) == FORWARDER_INIT_VALIDATORS
+
+
+INIT_COLLECTIONS = """
+import gc
+import pagerduty_utils.init_phase
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+import app
+tracked = {{id(item) for item in gc.get_objects()}}
+print(len(collections), gc.isenabled(), id(app.{builder}) in tracked)
+"""
+
+
+@pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)
+def test_in_lambda_init_runs_no_collection_and_leaves_its_objects_frozen(handler: HandlerEnvironment) -> None:
+    program = INIT_COLLECTIONS.format(builder=handler.builder)
+
+    [in_lambda] = _run_beside_handler(handler, handler.variables(in_lambda=True), program)
+    [elsewhere] = _run_beside_handler(handler, handler.variables(in_lambda=False), program)
+
+    assert in_lambda == "0 True False"
+    collections, running, builder_tracked = elsewhere.split()
+    assert (int(collections) > 0, running, builder_tracked) == (True, "True", "True")
 
 
 @pytest.mark.parametrize("handler", HANDLER_ENVIRONMENTS, ids=lambda handler: handler.name)
