@@ -17,7 +17,7 @@ that collections skip) and resumes collection. Init's objects (modules, classes,
 over: during Init each time allocations cross its thresholds (40 to 65 ms of each handler's Init CPU on the
 development machine), and afterwards in every full collection, one of which landed in the forwarder's first
 invocation (about 20 ms). CPython's documentation of ``gc.freeze`` suggests the same for state a process sets up
-before it starts work. The cyclic garbage Init leaves (some 500 objects) stays frozen with it.
+before it starts work. The cyclic garbage Init leaves (some 500 to 900 objects) stays frozen with it.
 
 The handlers keep their cached builders: tests import them without any configuration and inject their own
 dependencies, and a build that fails in Init is logged and left to the first invocation, which builds again and
