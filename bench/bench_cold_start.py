@@ -277,8 +277,9 @@ DELIVERY_FLOORS = {
     "health_checker": HEALTH_FLOOR_LABEL,
 }
 """And against everything it must have built before its first event, whenever it builds it: the import floor plus
-the clients, TLS context and resolver its first event uses. Building them in the first invocation instead of Init
-would only move them (and out of Init's unthrottled CPU), so this is the floor a handler's Init can approach."""
+the clients, TLS context, event loop and resolver its first event uses. Building them in the first invocation
+instead of Init would only move them (and out of Init's unthrottled CPU), so this is the floor a handler's Init can
+approach."""
 
 
 NAIVE_INIT_LABEL = "naive Powertools + official client handler: Init (import)"

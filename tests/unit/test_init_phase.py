@@ -100,6 +100,12 @@ def _run_beside_handler(handler: HandlerEnvironment, variables: dict[str, str], 
     return completed.stdout.strip().splitlines()
 
 
+def _beside_the_forwarder_in_lambda(program: str) -> list[str]:
+    """The lines ``program`` prints beside the forwarder's handler, in Lambda's environment (so after its Init)."""
+    forwarder = next(handler for handler in HANDLER_ENVIRONMENTS if handler.name == "alert_forwarder")
+    return _run_beside_handler(forwarder, forwarder.variables(in_lambda=True), program)
+
+
 def _import_handler(handler: HandlerEnvironment, variables: dict[str, str]) -> tuple[int, str]:
     """Import the handler in a fresh interpreter; how many dependencies its builder holds, and what it logged."""
     *logged, built = _run_beside_handler(
@@ -126,11 +132,7 @@ print(len(created))
 
 
 def test_in_lambda_the_forwarder_creates_the_http_client_of_its_first_send_during_init() -> None:
-    forwarder = next(handler for handler in HANDLER_ENVIRONMENTS if handler.name == "alert_forwarder")
-
-    during_init, after_first_send_setup = _run_beside_handler(
-        forwarder, forwarder.variables(in_lambda=True), COUNT_ASYNC_CLIENTS
-    )
+    during_init, after_first_send_setup = _beside_the_forwarder_in_lambda(COUNT_ASYNC_CLIENTS)
 
     assert (during_init, after_first_send_setup) == ("1", "1")
 
@@ -163,9 +165,7 @@ print("first send imported:", *sorted(name for name in set(sys.modules) - loaded
 
 
 def test_in_lambda_the_forwarder_loads_the_async_stack_of_its_first_send_during_init() -> None:
-    forwarder = next(handler for handler in HANDLER_ENVIRONMENTS if handler.name == "alert_forwarder")
-
-    lines = _run_beside_handler(forwarder, forwarder.variables(in_lambda=True), FIRST_SEND_MODULES)
+    lines = _beside_the_forwarder_in_lambda(FIRST_SEND_MODULES)
 
     assert lines[-1] == "first send imported:"
 
@@ -196,9 +196,7 @@ FORWARDER_INIT_VALIDATORS = {
 
 
 def test_in_lambda_the_forwarder_builds_only_the_validators_of_its_settings_rules_and_every_alert() -> None:
-    forwarder = next(handler for handler in HANDLER_ENVIRONMENTS if handler.name == "alert_forwarder")
-
-    [built] = _run_beside_handler(forwarder, forwarder.variables(in_lambda=True), BUILT_VALIDATORS)
+    [built] = _beside_the_forwarder_in_lambda(BUILT_VALIDATORS)
 
     assert set(built.split()) == FORWARDER_INIT_VALIDATORS
 
